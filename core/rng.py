@@ -32,3 +32,18 @@ def seed(seed_state, ctx="all"):
     engine.wait_write(VAR)
     _seed[0] = int(seed_state)
     _gens.clear()
+
+
+def get_state():
+    """The CPU generator's state as plain JSON-able data (checkpoints save it so that a
+    resumed run draws the same numbers as an uninterrupted one)."""
+    engine.wait_write(VAR)
+    return {"seed": _seed[0], "numpy": generator(np).bit_generator.state}
+
+
+def set_state(state):
+    """Restore a state returned by get_state()."""
+    engine.wait_write(VAR)
+    _seed[0] = state.get("seed")
+    _gens.clear()
+    generator(np).bit_generator.state = state["numpy"]
