@@ -259,6 +259,7 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
             ag.grad += g
         else:
             ag.grad[:] = g
+        ag.grad._fresh_grad = True  # gluon.Trainer's stale-gradient check reads this
 
 
 def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False,

@@ -28,11 +28,12 @@ MXNET_ENGINE_TYPE) every op runs synchronously inside push and raises right ther
 import atexit
 import os
 import sys
+import threading
 import warnings
 
 from .. import _engine as _E
 
-__all__ = ["Var", "new_var", "push", "wait_read", "wait_write", "wait_all",
+__all__ = ["Var", "new_var", "push", "push_async", "wait_read", "wait_write", "wait_all",
            "engine_type", "set_engine_type", "num_workers"]
 
 Var = _E.Var
@@ -69,6 +70,31 @@ def _raise(res):
         except (AttributeError, TypeError):
             pass
     raise exc.with_traceback(tb)
+
+
+def push_async(fn, reads, writes, name):
+    """Schedule fn(done) like push; the op keeps its vars until done() or done(exc) is
+    called, from any thread, so the worker is free while the work runs elsewhere (MXNet's
+    PushAsync with on_complete).  With NaiveEngine (or after shutdown) fn runs here and
+    this call blocks until done is called, raising the exception given to it."""
+    if not _E.is_naive():
+        try:
+            _E.push_async(fn, reads, writes, name)
+            return
+        except RuntimeError as e:
+            if "shut down" not in str(e):
+                raise
+    finished = threading.Event()
+    outcome = []
+
+    def done(exc=None):
+        outcome.append(exc)
+        finished.set()
+
+    fn(done)
+    finished.wait()
+    if outcome[0] is not None:
+        raise outcome[0]
 
 
 def wait_read(var):

@@ -14,6 +14,7 @@ using plait::g_engine;
 namespace plait {
 int init_tape(PyObject* m);  // tape.cc: AGInfo, Node, record
 void register_graph_exec(pybind11::module_& m);  // graph_exec.cc: run_graph
+int init_async(PyObject* m);  // async_op.cc: push_async
 }
 
 namespace {
@@ -39,6 +40,7 @@ PYBIND11_MODULE(_engine, m) {
   m.add_object("Var", py::handle(reinterpret_cast<PyObject*>(&plait::VarType)));
   if (PyModule_AddFunctions(m.ptr(), plait::hot_methods()) < 0) throw py::error_already_set();
   if (plait::init_tape(m.ptr()) < 0) throw py::error_already_set();
+  if (plait::init_async(m.ptr()) < 0) throw py::error_already_set();
   // Never destroyed: workers may outlive module teardown during interpreter exit.
   if (!g_engine) g_engine = new plait::Engine(env_workers());
 

@@ -59,6 +59,7 @@ Op* Engine::alloc_op(int ndeps) {
   op->sync_cv = nullptr;
   op->granted = false;
   op->next_free = nullptr;
+  op->async_op = false;
   if (ndeps <= kInlineDeps) {
     op->deps = op->inline_deps;
     op->cap = kInlineDeps;
@@ -120,7 +121,7 @@ bool Engine::submit(Op* op, bool run_here) {
   return true;
 }
 
-void Engine::execute(Op* op) {
+bool Engine::execute(Op* op) {
   PyObject* exc = nullptr;
   PyObject* origin = nullptr;
   bool raised = false;
@@ -137,10 +138,23 @@ void Engine::execute(Op* op) {
   if (!exc) {
     Op* saved = t_current_op;
     t_current_op = op;
-    PyObject* r = PyObject_CallNoArgs(op->fn);
+    PyObject* done_exc = nullptr;
+    bool deferred = false;
+    PyObject* r = op->async_op ? call_async(op, &done_exc, &deferred)
+                               : PyObject_CallNoArgs(op->fn);
     t_current_op = saved;
+    if (deferred) {  // async op started: done() completes it later
+      Py_DECREF(r);
+      return true;
+    }
     if (r) {
       Py_DECREF(r);
+      exc = done_exc;  // done() called before fn returned, perhaps with an exception
+      if (exc) {
+        origin = op->name;
+        Py_XINCREF(origin);
+        raised = true;
+      }
     } else {
       exc = fetch_exception();
       origin = op->name;
@@ -155,6 +169,22 @@ void Engine::execute(Op* op) {
   if (raised) record_exception(exc, origin);
   Py_XDECREF(exc);
   Py_XDECREF(origin);
+  return false;
+}
+
+void Engine::complete_async(Op* op, PyObject* exc) {
+  PyObject* origin = exc ? op->name : nullptr;
+  for (int i = 0; i < op->ndeps; ++i) {
+    const Dep& d = op->deps[i];
+    if (d.write && (exc || d.var->exc)) set_var_exc(d.var, exc, origin);
+  }
+  if (exc) record_exception(exc, origin);
+  {
+    std::unique_lock<std::mutex> lk(mu_);
+    release_locked(op);
+    wake_worker_if_needed();
+  }
+  free_op(op);
 }
 
 void Engine::record_exception(PyObject* exc, PyObject* op) {
@@ -253,9 +283,9 @@ void Engine::worker_main() {
     lk.unlock();
     // Holding the GIL, run ready ops back to back until none is left.
     while (op) {
-      execute(op);
+      bool deferred = execute(op);  // if set, done() owns op from now on
       lk.lock();
-      release_locked(op);
+      if (!deferred) release_locked(op);
       Op* next = nullptr;
       if (!ready_.empty()) {
         next = ready_.front();
@@ -263,7 +293,7 @@ void Engine::worker_main() {
         wake_worker_if_needed();
       }
       lk.unlock();
-      free_op(op);
+      if (!deferred) free_op(op);
       op = next;
     }
     ts = PyEval_SaveThread();

@@ -68,6 +68,9 @@ struct Op {
   std::condition_variable* sync_cv;  // sync ops: signalled when granted
   bool granted;                      // sync ops: all deps granted
   Op* next_free;
+  // Async ops (push_async): fn(done) starts the work and returns; the op keeps its
+  // grants until done() is called, from any thread (async_op.cc).  GIL-guarded.
+  bool async_op;
 };
 
 // An exception raised by an op, in the global list consumed by wait_all.
@@ -91,8 +94,10 @@ class Engine {
   // the hand-off costs more than the kernel, and the GIL would serialise it anyway.
   bool submit(Op* op, bool run_here = false);
   // Runs an op's fn (or propagates an input's exception) and stores the outcome on
-  // its write vars.  Never leaves a Python error set.
-  void execute(Op* op);
+  // its write vars.  Never leaves a Python error set.  Returns true for an async op
+  // whose fn returned without completing it: done() owns op from then on, the caller
+  // must not touch it.
+  bool execute(Op* op);
   // Waits until all writes (write=false) or all accesses (write=true) of v pushed so
   // far are done, running ready ops in this thread meanwhile (no hand-off latency).
   // Returns a new reference: None or (exc, op_name).
@@ -105,6 +110,9 @@ class Engine {
   void shutdown();   // wait_idle, then stop and join the workers
   void after_fork_child();
   void record_exception(PyObject* exc, PyObject* op);  // append to global list
+  // Completes a deferred async op (GIL held, mutex not held): stores exc (or clears)
+  // on its write vars, releases its grants and frees it.
+  void complete_async(Op* op, PyObject* exc);
 
   bool sync_mode() const { return naive_ || stopped_gil_; }
   bool naive() const { return naive_; }
@@ -145,6 +153,12 @@ class Engine {
   int nfree_ = 0;            // GIL
   std::vector<ExcEntry> errors_;  // GIL
 };
+
+// Calls an async op's fn(done) (GIL held).  Returns fn's result (nullptr: it raised).
+// *deferred: fn returned without calling done (done() completes op later, op may
+// already be gone); when done(exc) was called during fn, *done_exc gets a new
+// reference to exc (or stays nullptr).
+PyObject* call_async(Op* op, PyObject** done_exc, bool* deferred);
 
 extern Engine* g_engine;
 extern thread_local Op* t_current_op;  // the op a worker is executing

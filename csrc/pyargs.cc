@@ -37,9 +37,15 @@ bool run_sync(PyObject* fn, PyObject* const* writes, Py_ssize_t nw) {
 }
 
 bool push_op(PyObject* fn, PyObject* name, PyObject* const* reads, Py_ssize_t nr,
-             PyObject* const* writes, Py_ssize_t nw, bool here) {
+             PyObject* const* writes, Py_ssize_t nw, bool here, bool async_op) {
   Engine* g = g_engine;
-  if (g->sync_mode()) return run_sync(fn, writes, nw);
+  if (g->sync_mode()) {
+    if (async_op) {
+      PyErr_SetString(PyExc_RuntimeError, "push_async needs the threaded engine");
+      return false;
+    }
+    return run_sync(fn, writes, nw);
+  }
   Op* op = g->alloc_op(static_cast<int>(nr + nw));
   Dep* deps = op->deps;
   int nd = 0;
@@ -66,7 +72,13 @@ bool push_op(PyObject* fn, PyObject* name, PyObject* const* reads, Py_ssize_t nr
   Py_INCREF(name);
   op->fn = fn;
   op->name = name;
+  op->async_op = async_op;
   if (g->submit(op, here)) return true;
+  if (async_op) {
+    g->free_op(op);
+    PyErr_SetString(PyExc_RuntimeError, "push_async: the engine has shut down");
+    return false;
+  }
   bool ok = run_sync(fn, writes, nw);  // the engine shut down concurrently: run here
   g->free_op(op);
   return ok;

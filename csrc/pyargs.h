@@ -17,7 +17,9 @@ bool run_sync(PyObject* fn, PyObject* const* writes, Py_ssize_t nw);
 // Pushes fn (GIL held) reading reads[0, nr) and writing writes[0, nw) (all engine Vars);
 // `here`: it may run in this thread when its vars are free.  Returns false with a Python
 // error set on failure.
+// async_op: fn is called as fn(done) and the op completes when done() is called
+// (async_op.cc; threaded engine only).
 bool push_op(PyObject* fn, PyObject* name, PyObject* const* reads, Py_ssize_t nr,
-             PyObject* const* writes, Py_ssize_t nw, bool here);
+             PyObject* const* writes, Py_ssize_t nw, bool here, bool async_op = false);
 
 }  // namespace plait

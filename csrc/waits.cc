@@ -72,7 +72,10 @@ bool Engine::help_one(std::unique_lock<std::mutex>& lk) {
 
 void Engine::run_granted(Op* op, std::unique_lock<std::mutex>& lk) {
   lk.unlock();
-  execute(op);
+  if (execute(op)) {  // an async op that done() completes later: not ours any more
+    lk.lock();
+    return;
+  }
   lk.lock();
   release_locked(op);
   wake_worker_if_needed();

@@ -2,8 +2,8 @@
 
 push sums the values given for a key (one per device) and either stores the sum or, once
 set_optimizer/_set_updater installed an updater, calls updater(key, summed, stored); pull
-copies the stored value into every output.  Multi-process kinds ('dist_*', 'horovod', ...)
-need the MPI data-parallel issue (#11) and are refused with a clear error."""
+copies the stored value into every output.  'dist_sync' kinds (several processes, MPI)
+live in kvstore_dist.py."""
 from ..core.base import MXNetError
 from ..ndarray import NDArray
 
@@ -168,13 +168,17 @@ _LOCAL = ("local", "device", "local_update_cpu", "local_allreduce_cpu", "local_a
 
 
 def create(name="local"):
-    """A KVStore of kind `name`: 'local' or 'device' (and MXNet's local_* aliases)."""
+    """A KVStore of kind `name`: 'local' or 'device' (and MXNet's local_* aliases), or
+    'dist_sync' / 'dist_sync_device' (MPI, see kvstore_dist.py)."""
     if not isinstance(name, str):
         raise TypeError("name must be a string")
     if name in _LOCAL:
         return KVStore(name)
-    if name.startswith("dist") or name in ("horovod", "byteps", "p3"):
-        raise MXNetError("kvstore %r needs several processes: distributed training is not "
-                         "available yet in plait (see issue #11, data-parallel training on "
-                         "MPI); use 'local' or 'device' in one process" % name)
+    if name.startswith("dist"):
+        from .kvstore_dist import create_dist  # lazily: needs mpi4py
+        return create_dist(name)
+    if name in ("horovod", "byteps", "p3"):
+        raise MXNetError("kvstore %r is not available in plait: use 'dist_sync', which "
+                         "reduces gradients with MPI collectives (run the script under "
+                         "mpiexec or python -m plait.launch)" % name)
     raise MXNetError("unknown kvstore type %r; expected one of %s" % (name, ", ".join(_LOCAL)))

@@ -14,12 +14,15 @@ __all__ = ["Trainer"]
 _LOCAL_UPDATE_MAX = 1024 * 1024 * 16  # MXNet: 'local' kvstore stops updating past this size
 
 
-def _grad_is_fresh(arr):
-    """Whether backward wrote this parameter array's gradient since the last step.
+def _grad_is_fresh(grad):
+    """Whether backward wrote this gradient array since the last step (autograd.backward
+    sets `_fresh_grad` on the gradient buffers it writes; MXNet keeps the same flag)."""
+    return getattr(grad, "_fresh_grad", False)
 
-    MXNet tracks this with NDArray._fresh_grad, set by autograd's backward.  When the
-    autograd layer does not provide the flag every gradient counts as fresh."""
-    return getattr(arr, "_fresh_grad", True)
+
+def _is_dist(kvstore):
+    kind = kvstore if isinstance(kvstore, str) else getattr(kvstore, "type", "")
+    return isinstance(kind, str) and "dist" in kind
 
 
 def _mark_stale(arr):
@@ -64,6 +67,11 @@ class Trainer:
         self._distributed = None
         self._params_to_init = []
         self._reset_kvstore()
+        if _is_dist(kvstore):
+            # Broadcast rank 0's values now, before the first forward pass, so every rank
+            # computes its first gradients on the same weights (parameters still waiting
+            # for deferred shape inference follow at the first step).
+            self._prepare()
 
     def _check_contexts(self):
         contexts = None
@@ -115,7 +123,7 @@ class Trainer:
                         update_on_kvstore = False
         else:
             raise TypeError("kvstore must be KVStore, str or None")
-        self._distributed = False
+        self._distributed = kvstore is not None and "dist" in kvstore.type
         if kvstore is None:
             update_on_kvstore = False
         if config["update_on_kvstore"] is not None:
@@ -133,14 +141,21 @@ class Trainer:
         self._kv_initialized = True
 
     def _init_params(self):
-        pending = []
+        pending, ready = [], []
         if self._kvstore:
             for param in self._params_to_init:
                 if param._deferred_init:
                     pending.append(param)
                     continue
-                arrays = param.list_data()
-                self._kvstore.broadcast(self._param2idx[param.name], arrays[0], arrays)
+                ready.append(param)
+            if self._distributed and ready:  # one call: the kvstore fuses the broadcasts
+                self._kvstore.broadcast([self._param2idx[p.name] for p in ready],
+                                        [p.list_data()[0] for p in ready],
+                                        [p.list_data() for p in ready])
+            else:
+                for param in ready:
+                    arrays = param.list_data()
+                    self._kvstore.broadcast(self._param2idx[param.name], arrays[0], arrays)
         self._params_to_init = pending
 
     def _prepare(self):
@@ -173,11 +188,17 @@ class Trainer:
     def _check_and_rescale_grad(self, scale):
         self._optimizer.rescale_grad = scale
 
+    def _global_batch(self, batch_size):
+        """batch_size is per worker: with a dist kvstore the summed gradient covers
+        batch_size * num_workers samples (as MXNet's Module and Horovod normalise)."""
+        return batch_size * (self._kvstore.num_workers if self._distributed else 1)
+
     def step(self, batch_size, ignore_stale_grad=False):
         """One optimization step: gradients are scaled by 1/batch_size (times the optimizer's
-        original rescale_grad), reduced over devices and applied."""
-        self._check_and_rescale_grad(self._scale / batch_size)
+        original rescale_grad; batch_size * num_workers with a dist kvstore), reduced over
+        devices (and workers) and applied."""
         self._prepare()
+        self._check_and_rescale_grad(self._scale / self._global_batch(batch_size))
         self._allreduce_grads()
         self._update(ignore_stale_grad)
 
@@ -192,6 +213,15 @@ class Trainer:
 
     def _allreduce_grads(self):
         if not self._kvstore:
+            return
+        if self._distributed:  # one call, so that the kvstore fuses small gradients
+            idx = [i for i, p in enumerate(self._params) if p.grad_req != "null"]
+            grads = [self._params[i].list_grad() for i in idx]
+            if self._update_on_kvstore:
+                self._kvstore.pushpull(idx, grads, out=[self._params[i].list_data()
+                                                        for i in idx])
+            elif idx:
+                self._kvstore.pushpull(idx, grads)
             return
         for i, param in enumerate(self._params):
             if param.grad_req == "null":
@@ -208,34 +238,42 @@ class Trainer:
             raise AssertionError("update() when parameters are updated on kvstore is not "
                                  "supported. Try setting `update_on_kvstore` to False when "
                                  "creating trainer.")
-        self._check_and_rescale_grad(self._scale / batch_size)
+        self._check_and_rescale_grad(self._scale / self._global_batch(batch_size))
         self._update(ignore_stale_grad)
+
+    def _check_fresh(self):
+        """Raise (before anything is updated) if a gradient was not written by backward
+        since the last step."""
+        for param in self._params:
+            if param.grad_req == "null":
+                continue
+            for data, grad in zip(param.list_data(), param.list_grad()):
+                if not _grad_is_fresh(grad):
+                    raise UserWarning(
+                        "Gradient of Parameter `%s` on context %s has not been updated by "
+                        "backward since last `step`. This could mean a bug in your model "
+                        "that made it only use a subset of the Parameters (Blocks) for "
+                        "this iteration. If you are intentionally only using a subset, "
+                        "call step with ignore_stale_grad=True to suppress this warning "
+                        "and skip updating of Parameters with stale gradient"
+                        % (param.name, str(data.context)))
 
     def _update(self, ignore_stale_grad=False):
         updates = [[] for _ in self._updaters]
         on_kv = self._kvstore and self._update_on_kvstore
+        if not ignore_stale_grad:
+            self._check_fresh()
         for i, param in enumerate(self._params):
             if param.grad_req == "null":
                 continue
-            if not ignore_stale_grad:
-                for data in param.list_data():
-                    if not _grad_is_fresh(data):
-                        raise UserWarning(
-                            "Gradient of Parameter `%s` on context %s has not been updated by "
-                            "backward since last `step`. This could mean a bug in your model "
-                            "that made it only use a subset of the Parameters (Blocks) for "
-                            "this iteration. If you are intentionally only using a subset, "
-                            "call step with ignore_stale_grad=True to suppress this warning "
-                            "and skip updating of Parameters with stale gradient"
-                            % (param.name, str(data.context)))
             if on_kv:
-                for data in param.list_data():
-                    _mark_stale(data)
+                for grad in param.list_grad():
+                    _mark_stale(grad)
                 continue
             for upd, arr, grad in zip(updates, param.list_data(), param.list_grad()):
-                if not ignore_stale_grad or _grad_is_fresh(arr):
+                if not ignore_stale_grad or _grad_is_fresh(grad):
                     upd.append((i, grad, arr))
-                    _mark_stale(arr)
+                    _mark_stale(grad)
         if on_kv:
             return
         for updater, upd in zip(self._updaters, updates):

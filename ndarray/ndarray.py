@@ -23,7 +23,7 @@ _wait_read = engine.wait_read
 
 class NDArray:
     """An n-dimensional array (MXNet's mx.nd.NDArray).  Create with mx.nd.array/zeros/..."""
-    __slots__ = ("_data", "_var", "_ctx", "_ag", "__weakref__")
+    __slots__ = ("_data", "_var", "_ctx", "_ag", "_fresh_grad", "__weakref__")
     __array_priority__ = 1000.0  # NumPy scalars defer binary operators to NDArray
 
     def __init__(self, data, ctx=None, var=None):

@@ -101,17 +101,27 @@ def test_grad_req_null_is_skipped_and_allreduce_update():
     np.testing.assert_array_equal(b.data().asnumpy(), DATA["b0"])
 
 
-def test_stale_gradient_error(monkeypatch):
-    """MXNet's message when a parameter's gradient was not refreshed by backward."""
+def test_stale_gradient_error():
+    """MXNet's message when a parameter's gradient was not refreshed by backward: b is not
+    used by the loss, and after a step a's gradient is stale until the next backward."""
     a, b = _params()
-    tr = mx.gluon.Trainer([a, b], "sgd")
-    monkeypatch.setattr(trainer_mod, "_grad_is_fresh", lambda arr: arr is not b.data())
+    tr = mx.gluon.Trainer([a, b], "sgd", {"learning_rate": 1.0})
+    with mx.autograd.record():
+        loss = (a.data() * 2).sum()
+    loss.backward()
     with pytest.raises(UserWarning, match=r"Gradient of Parameter `b` on context cpu\(0\) has "
                                           r"not been updated by backward since last `step`"):
         tr.step(1)
-    before = b.data().asnumpy().copy()
-    tr.step(1, ignore_stale_grad=True)
-    np.testing.assert_array_equal(b.data().asnumpy(), before)
+    a0, b0 = a.data().asnumpy().copy(), b.data().asnumpy().copy()
+    tr.step(1, ignore_stale_grad=True)  # updates a only
+    np.testing.assert_allclose(a.data().asnumpy(), a0 - 2, rtol=1e-6)
+    np.testing.assert_array_equal(b.data().asnumpy(), b0)
+    with pytest.raises(UserWarning, match="Parameter `a`"):
+        tr.step(1)  # no backward since the last step
+    with mx.autograd.record():
+        loss = (a.data() * b.data()).sum()
+    loss.backward()
+    tr.step(1)  # both fresh again
 
 
 def test_save_load_states_roundtrip(tmp_path):

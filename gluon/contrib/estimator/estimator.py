@@ -212,8 +212,12 @@ class Estimator(object):
             added.append(MetricHandler(metrics=metrics))
         if not validation and val_data is not None and missing(ValidationHandler):
             added.append(ValidationHandler(val_data=val_data, eval_fn=self.evaluate))
-        if missing(LoggingHandler) and not any(getattr(h, "replaces_logging", False)
-                                               for h in handlers):
+        replaced = any(getattr(h, "replaces_logging", False) for h in handlers)
+        if not validation:
+            self._logging_replaced = replaced  # a progress bar also reports validation
+        elif getattr(self, "_logging_replaced", False):
+            replaced = True
+        if missing(LoggingHandler) and not replaced:
             added.append(LoggingHandler(metrics=metrics))
         if handlers and added:
             known = set(self.val_metrics if validation else

@@ -1,6 +1,7 @@
 """gluon.contrib.estimator: the Estimator loop equals a hand-written training loop; handlers
 (stopping, early stopping, checkpoints with bit-identical resume, progress bar, TensorBoard)."""
 import io
+import logging
 import os
 
 import numpy as np
@@ -173,10 +174,14 @@ def test_early_stopping_stops_after_patience():
 def test_progress_bar_one_line_per_epoch_off_terminal():
     x, y = _data()
     est = _estimator(_net())
+    log = io.StringIO()
+    est.logger.addHandler(logging.StreamHandler(log))
     stream = io.StringIO()
-    est.fit(Batches(x, y, 32), epochs=3, event_handlers=[ProgressBarHandler(stream=stream)])
+    est.fit(Batches(x, y, 32), val_data=Batches(x, y, 48, shuffle=False), epochs=3,
+            event_handlers=[ProgressBarHandler(stream=stream)])
     lines = stream.getvalue().splitlines()
-    assert len(lines) == 3, lines
+    assert len(lines) == 3 and log.getvalue() == "", (lines, log.getvalue())
+    assert "val accuracy" in lines[0]
     assert lines[0].startswith("Epoch 0: 3 batches in") and "samples/s" in lines[0]
     assert "accuracy" in lines[2] and "ce " in lines[2]
 
