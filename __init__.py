@@ -22,5 +22,6 @@ from .gluon import metric  # noqa: F401,E402
 from .gluon import optimizer, lr_scheduler  # noqa: F401,E402
 from .gluon import kvstore  # noqa: F401,E402
 from .gluon import kvstore as kv  # noqa: F401,E402
+from .gluon.data import recordio, image, io, image as img  # noqa: F401,E402
 from .core import onnx  # noqa: F401,E402  (lazy: needs the optional onnx package at first use)
 from . import contrib  # noqa: F401,E402
