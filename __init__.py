@@ -25,3 +25,4 @@ from .gluon import kvstore as kv  # noqa: F401,E402
 from .gluon.data import recordio, image, io, image as img  # noqa: F401,E402
 from .core import onnx  # noqa: F401,E402  (lazy: needs the optional onnx package at first use)
 from . import contrib  # noqa: F401,E402
+from . import rnn  # noqa: F401,E402  (legacy mx.rnn cells)

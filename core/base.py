@@ -39,6 +39,8 @@ DTYPE_FLAGS = {
     np.dtype("float32"): 0, np.dtype("float64"): 1, np.dtype("float16"): 2,
     np.dtype("uint8"): 3, np.dtype("int32"): 4, np.dtype("int8"): 5,
     np.dtype("int64"): 6, np.dtype("bool"): 7,
+    # beyond MXNet 1.9 (its later flags): NDArrays can hold every integer type ONNX has
+    np.dtype("int16"): 8, np.dtype("uint16"): 9, np.dtype("uint32"): 10, np.dtype("uint64"): 11,
 }
 FLAG_DTYPES = {v: k for k, v in DTYPE_FLAGS.items()}
 SUPPORTED_DTYPES = tuple(DTYPE_FLAGS)

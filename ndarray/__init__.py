@@ -19,3 +19,4 @@ import sys as _sys  # noqa: E402
 _autograd._F = _sys.modules[__name__]
 _autograd._NDArray = NDArray
 _autograd._hooks = _invoke._hooks
+from . import contrib  # noqa: F401,E402  (mx.nd.contrib: foreach, while_loop, cond, _contrib_* ops)

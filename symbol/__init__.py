@@ -9,3 +9,4 @@ from .api import (var, Variable, load, load_json, zeros, ones, full, arange,  # 
 
 _api.install_fluent_methods()
 _api.build_namespace(globals())
+from . import contrib  # noqa: F401,E402  (mx.sym.contrib: foreach, while_loop, cond, _contrib_* ops)

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..core.base import PlaitError
 from ..core.graph.ir import Entry, Graph, Node
+from ..core.ops.params import Param
 from .name import current_attr_scope, current_name_manager
 
 # keys MXNet stores as '__key__' (and lists under both spellings); c_api_symbolic.cc
@@ -55,6 +56,8 @@ def listed_attrs(attrs):
 
 def _format(op, key, value):
     p = op.params.get(key)
+    if p is not None and type(p).format is not Param.format:  # a param printing itself
+        return p.format(value)
     if p is not None and p.kind == "dtype" and value is not None and not isinstance(value, str):
         return np.dtype(value).name
     return str(value)
@@ -85,6 +88,8 @@ def make_op_node(op, hint, sym_args, sym_kwargs, params, name=None, attr=None):
     """
     params = dict(params)
     params.update(current_attr_scope().get(attr))
+    # control-flow ops: bodies given as `subgraphs` become the node's subgraphs
+    subgraphs = params.pop("subgraphs", None) if "subgraphs" in op.params else None
     name = current_name_manager().get(name, hint)
     strs = {}
     for k, v in params.items():
@@ -93,7 +98,7 @@ def make_op_node(op, hint, sym_args, sym_kwargs, params, name=None, attr=None):
         strs[attr_key(k, op.name)] = _format(op, k, v)
     if op.variadic and op.variadic not in strs:
         strs[op.variadic] = str(len(sym_args or ()) + len(sym_kwargs or {}))
-    node = Node(op, name, strs)
+    node = Node(op, name, strs, subgraphs=subgraphs or ())
     try:
         parsed = node.params()
     except PlaitError as e:

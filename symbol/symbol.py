@@ -21,10 +21,20 @@ from .compose import listed_attrs
 __all__ = ["Symbol"]
 
 
+def _input_names(op, params):
+    """The op's input names for these params (RNN's depend on mode/use_sequence_length)."""
+    if op.inputs_fn is None:
+        return op.input_names()
+    try:
+        return op.input_names(op.parse_attrs(dict(params)))
+    except PlaitError:
+        return op.input_names()
+
+
 def _op_call(fname, syms, **params):
     """Call registered op `fname` (MXNet's function name: also the naming hint)."""
     op = registry.get(fname)
-    kw = dict(zip(op.input_names(), syms)) if not op.variadic else None
+    kw = dict(zip(_input_names(op, params), syms)) if not op.variadic else None
     node = _compose_mod.make_op_node(op, fname.lower(), list(syms) if op.variadic else None,
                                      kw, params)
     return Symbol.from_node(node)

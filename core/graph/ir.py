@@ -47,10 +47,13 @@ class Node:
         if self._parsed is None:
             raw = {k: v for k, v in self.attrs.items() if not k.startswith("__")}
             try:
-                self._parsed = self.op.parse_attrs(raw)
+                parsed = self.op.parse_attrs(raw)
             except PlaitError as e:
                 e.msg = "node '%s': %s" % (self.name, e.msg)
                 raise
+            if self.subgraphs:  # control-flow ops read their bodies from their params
+                parsed["subgraphs"] = tuple(self.subgraphs)
+            self._parsed = parsed
         return self._parsed
 
     def num_outputs(self):

@@ -190,6 +190,12 @@ def load_json(text, source=None):
         doc = json.loads(text)
     except ValueError as e:
         raise src.error("not valid JSON: %s" % e) from None
+    return _graph_from_doc(doc, src)
+
+
+def _graph_from_doc(doc, src, version=None):
+    """The Graph of one parsed JSON document (or of a control-flow node's subgraph, which
+    has the same layout and takes the file's version)."""
     if not isinstance(doc, dict):
         raise src.error("expected a JSON object with 'nodes' and 'heads', got %s"
                         % type(doc).__name__)
@@ -198,7 +204,7 @@ def load_json(text, source=None):
             raise src.error("missing or malformed %r (expected a list)" % key)
     jnodes = doc["nodes"]
     n_nodes = len(jnodes)
-    version = 800
+    version = 800 if version is None else version
     gattrs = doc.get("attrs") or {}
     if isinstance(gattrs, dict) and "mxnet_version" in gattrs:
         v = gattrs["mxnet_version"]
@@ -223,8 +229,10 @@ def load_json(text, source=None):
         attrs.update(_str_dict(jn.get("attr"), "attr", src, i, name))
         for k, v in _str_dict(jn.get("param"), "param", src, i, name).items():
             attrs.setdefault(k, v)
-        if jn.get("subgraphs"):
-            raise src.error("nodes with subgraphs (control-flow ops) are not supported", i, name)
+        subs = jn.get("subgraphs") or []
+        if not isinstance(subs, list):
+            raise src.error("'subgraphs' must be a list", i, name)
+        subs = [_graph_from_doc(sg, src, version) for sg in subs]
         inputs = jn.get("inputs", [])
         if not isinstance(inputs, list):
             raise src.error("'inputs' must be a list", i, name)
@@ -237,7 +245,7 @@ def load_json(text, source=None):
                 op = registry.get(opname)
             except PlaitError:
                 raise src.error("unknown operator %r" % opname, i, name) from None
-        nodes.append(Node(op, name, attrs))
+        nodes.append(Node(op, name, attrs, subgraphs=subs))
         links.append([_entry(e, n_nodes, "input %d" % k, src, i, name)
                       for k, e in enumerate(inputs)])
     for node, lk in zip(nodes, links):
@@ -378,10 +386,17 @@ def _entry_text(nid, index, version):
 
 def dump_json(graph):
     """The Graph as MXNet 1.9.1's Symbol.tojson() writes it."""
+    return _dump(graph, 0)
+
+
+def _dump(graph, d):
+    """One graph document indented at depth d (0: the file; control-flow subgraphs are
+    nested documents, without the version attribute)."""
     nodes = graph.topo_nodes()
     nid = {id(n): i for i, n in enumerate(nodes)}
     versions = _versions(nodes)
     parts, row_ptr = [], [0]
+    fpad = "\n" + "  " * (d + 3)
     for n in nodes:
         row_ptr.append(row_ptr[-1] + _mxnet_num_outputs(n))
         vs = versions.get(id(n), ())
@@ -390,14 +405,21 @@ def dump_json(graph):
         fields = ['"op": %s' % _s(n.op.name if n.op is not None else "null"),
                   '"name": %s' % _s(n.name)]
         if n.attrs:
-            fields.append('"attrs": %s' % _attrs(n.attrs, 3))
-        fields.append('"inputs": %s' % _nums(ins, 3))
-        parts.append("{\n      " + ", \n      ".join(fields) + "\n    }")
+            fields.append('"attrs": %s' % _attrs(n.attrs, d + 3))
+        fields.append('"inputs": %s' % _nums(ins, d + 3))
+        if n.subgraphs:
+            fields.append('"subgraphs": [' + ", ".join(
+                "\n" + "  " * (d + 4) + _dump(g, d + 4) for g in n.subgraphs)
+                + "\n" + "  " * (d + 3) + "]")
+        parts.append("{" + fpad + (", " + fpad).join(fields) + "\n" + "  " * (d + 2) + "}")
     heads = [_entry_text(nid[id(e.node)], e.index, getattr(e, "version", 0))
              for e in graph.outputs]
-    top = ['"nodes": [' + ", ".join("\n    " + p for p in parts) + ("\n  ]" if parts else "]"),
-           '"arg_nodes": %s' % _nums([i for i, n in enumerate(nodes) if n.op is None], 1),
-           '"node_row_ptr": %s' % _nums(row_ptr, 1),
-           '"heads": %s' % _nums(heads, 1),
-           '"attrs": {"mxnet_version": ["int", %d]}' % MXNET_VERSION]
-    return "{\n  " + ", \n  ".join(top) + "\n}"
+    pad = "\n" + "  " * (d + 1)
+    top = ['"nodes": [' + ", ".join("\n" + "  " * (d + 2) + p for p in parts)
+           + (pad + "]" if parts else "]"),
+           '"arg_nodes": %s' % _nums([i for i, n in enumerate(nodes) if n.op is None], d + 1),
+           '"node_row_ptr": %s' % _nums(row_ptr, d + 1),
+           '"heads": %s' % _nums(heads, d + 1)]
+    if d == 0:
+        top.append('"attrs": {"mxnet_version": ["int", %d]}' % MXNET_VERSION)
+    return "{" + pad + (", " + pad).join(top) + "\n" + "  " * d + "}"

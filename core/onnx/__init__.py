@@ -9,9 +9,11 @@ import importlib
 # public name -> submodule of plait.core.onnx that defines it
 _LAZY = {
     "export_model": "export",
+    "export_block": "export",
     "import_model": "importer",
     "import_to_gluon": "importer",
     "get_model_metadata": "importer",
+    "run_model": "importer",
 }
 
 

@@ -105,7 +105,7 @@ class OpDef:
                  check=None, samples=None, test_dtypes=("float32", "float64"), bad_samples=None,
                  tol=None, hidden=None, doc="", onnx_export=None, onnx_import=None,
                  composite=None, key_var_num_args=None, train_aware=False, fd_check=True,
-                 grad_inputs=None, inputs_fn=None, grad_mask=False):
+                 grad_inputs=None, inputs_fn=None, grad_mask=False, onnx_opsets=None):
         self.name = name
         self.aliases = tuple(aliases)
         self.inputs = tuple(inputs)
@@ -136,6 +136,7 @@ class OpDef:
         self.doc = doc
         self.onnx_export = onnx_export
         self.onnx_import = onnx_import
+        self.onnx_opsets = onnx_opsets  # (lo, hi) ONNX opsets onnx_export writes (hi None: open)
         self.composite = composite
         self.train_aware = train_aware  # kernel reads attrs["__is_train__"] (Dropout, BatchNorm)
         self.fd_check = fd_check        # False: backward is not the forward's derivative
