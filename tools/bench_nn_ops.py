@@ -4,6 +4,13 @@ the MXNet 1.9.1 and PyTorch anchors (median of 5 after one warm-up run).
 
     /work/venv/bin/python tools/bench_nn_ops.py            # all three, a table
     <python> tools/bench_nn_ops.py --impl plait|mxnet|torch  # one, JSON on stdout
+
+--conv-shapes times plait's convolution kernels (forward, data and weight gradient) on
+LeNet, CIFAR ResNet-18 (batch 32) and ResNet-50 (224, batch 8) layer shapes; with
+--ab OLD.py (a saved copy of core/ops/nn_conv_impl.py) it interleaves the two versions
+(A, B, A, B, ...: the only fair comparison on a shared machine) and prints their ratio:
+
+    /work/venv/bin/python tools/bench_nn_ops.py --conv-shapes lenet,r18 [--reps 20] [--ab OLD.py]
 """
 import json
 import os
@@ -108,7 +115,78 @@ def run(impl):
     return _torch()
 
 
+CONV_SHAPES = {  # name: [(label, data shape, filters, kernel, stride, pad)]
+    "lenet": [("lenet c1", (64, 1, 28, 28), 20, 5, 1, 0),
+              ("lenet c2", (64, 20, 12, 12), 50, 5, 1, 0)],
+    "r18": [("r18 stem", (32, 3, 32, 32), 64, 3, 1, 1),
+            ("r18 64@32", (32, 64, 32, 32), 64, 3, 1, 1),
+            ("r18 128s2", (32, 64, 32, 32), 128, 3, 2, 1),
+            ("r18 128@16", (32, 128, 16, 16), 128, 3, 1, 1),
+            ("r18 256@8", (32, 256, 8, 8), 256, 3, 1, 1),
+            ("r18 512@4", (32, 512, 4, 4), 512, 3, 1, 1),
+            ("r18 1x1s2", (32, 256, 8, 8), 512, 1, 2, 0)],
+    "r50": [("r50 7x7s2", (8, 3, 224, 224), 64, 7, 2, 3),
+            ("r50 3x3@56", (8, 64, 56, 56), 64, 3, 1, 1),
+            ("r50 1x1@56", (8, 256, 56, 56), 64, 1, 1, 0),
+            ("r50 1x1@14", (8, 1024, 14, 14), 256, 1, 1, 0),
+            ("r50 3x3@14", (8, 256, 14, 14), 256, 3, 1, 1),
+            ("r50 3x3@7", (8, 512, 7, 7), 512, 3, 1, 1),
+            ("r50 1x1@7", (8, 512, 7, 7), 2048, 1, 1, 0)],
+}
+
+
+def _conv_call(mod, what, x, w, dy, k, s, p, out):
+    K, S, D, P = (k, k), (s, s), (1, 1), (p, p)
+    if what == "fwd":
+        mod.conv_forward(np, x, w, None, K, S, D, P, 1, out)
+    elif what == "dgrad":
+        mod.conv_data_grad(np, dy, w, x.shape[2:], K, S, D, P, 1, x.dtype)
+    else:
+        mod.conv_weight_grad(np, dy, x, w.shape, K, S, D, P, 1)
+
+
+def conv_shapes(groups, reps, ab=None):
+    """Median ms of each kernel per shape (interleaved with `ab`'s when given)."""
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))
+    import importlib.util
+    from plait.core.ops import nn_conv_impl as cur
+    mods = [("current", cur)]
+    if ab:
+        spec = importlib.util.spec_from_file_location("plait.core.ops._conv_impl_ab", ab)
+        old = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(old)
+        mods.insert(0, ("ab", old))
+    r = np.random.default_rng(0)
+    for label, ds, F, k, s, p in [c for g in groups for c in CONV_SHAPES[g]]:
+        x = r.standard_normal(ds).astype(np.float32)
+        w = (r.standard_normal((F, ds[1], k, k)) * 0.05).astype(np.float32)
+        out = np.empty((ds[0], F) + cur.out_size(ds[2:], (k, k), (s, s), (1, 1), (p, p)),
+                       np.float32)
+        dy = r.standard_normal(out.shape).astype(np.float32)
+        for what in ("fwd", "dgrad", "wgrad"):
+            ts = {n: [] for n, _ in mods}
+            for _, m in mods:
+                _conv_call(m, what, x, w, dy, k, s, p, out)
+            for _ in range(reps):
+                for n, m in mods:
+                    t0 = time.perf_counter()
+                    _conv_call(m, what, x, w, dy, k, s, p, out)
+                    ts[n].append(time.perf_counter() - t0)
+            med = {n: statistics.median(t) * 1e3 for n, t in ts.items()}
+            line = "  ".join("%s %9.2f ms" % kv for kv in med.items())
+            if ab:
+                line += "  speedup %.2fx" % (med["ab"] / med["current"])
+            print("%-11s %-6s %s" % (label, what, line), flush=True)
+
+
 def main():
+    if "--conv-shapes" in sys.argv:
+        arg = sys.argv[sys.argv.index("--conv-shapes") + 1]
+        reps = int(sys.argv[sys.argv.index("--reps") + 1]) if "--reps" in sys.argv else 20
+        ab = sys.argv[sys.argv.index("--ab") + 1] if "--ab" in sys.argv else None
+        conv_shapes(arg.split(","), reps, ab)
+        return
     if "--impl" in sys.argv:
         print(json.dumps(run(sys.argv[sys.argv.index("--impl") + 1])))
         return
