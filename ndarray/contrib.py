@@ -208,17 +208,9 @@ def isnan(data):
 
 
 # -- registered contrib ops ------------------------------------------------------------------------
-def __getattr__(name):
-    """mx.nd.contrib.<name> for every registered op `_contrib_<name>`."""
-    if name.startswith("__"):
-        raise AttributeError(name)
-    try:
-        _registry.get("_contrib_" + name)
-    except PlaitError:
-        raise AttributeError("module 'mx.nd.contrib' has no attribute %r" % name) from None
+def _api():
     from .. import ndarray
-    return getattr(ndarray, "_contrib_" + name)
+    return ndarray
 
 
-def __dir__():
-    return sorted(__all__ + [n[9:] for n in _registry.all_names() if n.startswith("_contrib_")])
+__getattr__, __dir__ = _registry.contrib_accessors('mx.nd.contrib', _api, __all__)

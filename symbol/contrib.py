@@ -275,17 +275,9 @@ def cond(pred, then_func, else_func, name="cond"):
 
 
 # -- registered contrib ops ------------------------------------------------------------------------
-def __getattr__(name):
-    """mx.sym.contrib.<name> for every registered op `_contrib_<name>`."""
-    if name.startswith("__"):
-        raise AttributeError(name)
-    try:
-        _registry.get("_contrib_" + name)
-    except PlaitError:
-        raise AttributeError("module 'mx.sym.contrib' has no attribute %r" % name) from None
+def _api():
     from .. import symbol
-    return getattr(symbol, "_contrib_" + name)
+    return symbol
 
 
-def __dir__():
-    return sorted(__all__ + [n[9:] for n in _registry.all_names() if n.startswith("_contrib_")])
+__getattr__, __dir__ = _registry.contrib_accessors('mx.sym.contrib', _api, __all__)

@@ -253,3 +253,17 @@ def all_ops():
 
 def all_names():
     return sorted(_OPS)
+
+
+def contrib_accessors(label, get_api, public):
+    """(__getattr__, __dir__) for a contrib namespace module (mx.nd.contrib, mx.sym.contrib):
+    `<label>.<name>` is the API function of the registered op `_contrib_<name>` found on
+    the module get_api() returns; `public` lists the module's own names."""
+    def getattr_(name):
+        if name.startswith("__") or "_contrib_" + name not in _OPS:
+            raise AttributeError("module %r has no attribute %r" % (label, name))
+        return getattr(get_api(), "_contrib_" + name)
+
+    def dir_():
+        return sorted(list(public) + [n[9:] for n in all_names() if n.startswith("_contrib_")])
+    return getattr_, dir_

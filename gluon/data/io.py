@@ -116,6 +116,30 @@ def _init_data(data, allow_empty, default_name):
     return sorted(out.items())
 
 
+class HeldBatchIter(DataIter):
+    """A DataIter whose iter_next() builds `self.current_batch`; next() and the get*()
+    accessors read that batch."""
+
+    current_batch = None
+
+    def next(self):
+        if self.iter_next():
+            return self.current_batch
+        raise StopIteration
+
+    def getdata(self):
+        return self.current_batch.data
+
+    def getlabel(self):
+        return self.current_batch.label
+
+    def getindex(self):
+        return self.current_batch.index
+
+    def getpad(self):
+        return self.current_batch.pad
+
+
 class NDArrayIter(DataIter):
     """Batches of in-memory arrays, as MXNet's NDArrayIter.
 

@@ -19,7 +19,7 @@ from ...core.base import PlaitError
 from ...ndarray import NDArray
 from . import image as _image
 from . import recordio as _recordio
-from .io import DataBatch, DataDesc, DataIter
+from .io import DataBatch, DataDesc, HeldBatchIter
 
 _IGNORED = {"verbose", "prefetch_buffer", "ctx", "device_id", "aug_seq", "seed_aug"}
 _DEFAULTS_OFF = {"max_rotate_angle": 0, "max_aspect_ratio": 0, "max_shear_ratio": 0,
@@ -45,7 +45,7 @@ def _record_offsets(path):
     return out
 
 
-class ImageRecordIter(DataIter):
+class ImageRecordIter(HeldBatchIter):
     """Image batches from a RecordIO file (see the module doc for the pipeline)."""
 
     def __init__(self, path_imgrec, data_shape, batch_size, path_imgidx="", label_width=1,
@@ -89,7 +89,7 @@ class ImageRecordIter(DataIter):
         self._rng = np.random.RandomState(seed)
         self._pool = ThreadPoolExecutor(max(1, int(preprocess_threads)))
         self._carry = 0  # images of this pass already used to pad the previous one
-        self._batch = None
+        self.current_batch = None
         self.reset()
 
     @property
@@ -155,24 +155,11 @@ class ImageRecordIter(DataIter):
             data[k], label[k] = x, y
         if self.label_width == 1:
             label = label.reshape(b)
-        self._batch = DataBatch([NDArray(data)], [NDArray(label)], pad=pad, index=None,
+        self.current_batch = DataBatch([NDArray(data)], [NDArray(label)], pad=pad, index=None,
                                 provide_data=self.provide_data,
                                 provide_label=self.provide_label)
         return True
 
-    def next(self):
-        if self.iter_next():
-            return self._batch
-        raise StopIteration
-
-    def getdata(self):
-        return self._batch.data
-
-    def getlabel(self):
-        return self._batch.label
-
-    def getpad(self):
-        return self._batch.pad
 
     def getindex(self):
         return None

@@ -7,10 +7,10 @@ import numpy as np
 
 from ...core.base import PlaitError
 from ...ndarray import NDArray
-from .io import DataBatch, DataDesc, DataIter, NDArrayIter
+from .io import DataBatch, DataDesc, HeldBatchIter, NDArrayIter
 
 
-class ResizeIter(DataIter):
+class ResizeIter(HeldBatchIter):
     """Makes `data_iter` yield exactly `size` batches per epoch (restarting it when it runs
     out, or stopping early); reset_internal=False keeps its position across resets."""
 
@@ -38,25 +38,9 @@ class ResizeIter(DataIter):
         self.cur += 1
         return True
 
-    def next(self):
-        if not self.iter_next():
-            raise StopIteration
-        return self.current_batch
-
-    def getdata(self):
-        return self.current_batch.data
-
-    def getlabel(self):
-        return self.current_batch.label
-
-    def getindex(self):
-        return self.current_batch.index
-
-    def getpad(self):
-        return self.current_batch.pad
 
 
-class PrefetchingIter(DataIter):
+class PrefetchingIter(HeldBatchIter):
     """Loads the next batch of each iterator in `iters` in a background thread while the
     current one is used.  With several iterators a batch holds all their data (and
     labels) in order; rename_data/rename_label ([{old: new}] per iterator) rename the
@@ -151,22 +135,6 @@ class PrefetchingIter(DataIter):
             provide_label=self.provide_label)
         return True
 
-    def next(self):
-        if self.iter_next():
-            return self.current_batch
-        raise StopIteration
-
-    def getdata(self):
-        return self.current_batch.data
-
-    def getlabel(self):
-        return self.current_batch.label
-
-    def getindex(self):
-        return self.current_batch.index
-
-    def getpad(self):
-        return self.current_batch.pad
 
 
 class MNISTIter(NDArrayIter):
@@ -197,7 +165,7 @@ class MNISTIter(NDArrayIter):
                          data_name, label_name)
 
 
-class CSVIter(DataIter):
+class CSVIter(HeldBatchIter):
     """Rows of a CSV file (comma-separated numbers) reshaped to data_shape, with labels
     from label_csv (zeros without one), as MXNet's CSVIter.  round_batch fills the last
     batch with the first rows of the next pass, which then starts after them
@@ -224,7 +192,7 @@ class CSVIter(DataIter):
         self.provide_label = [DataDesc(label_name, (self.batch_size,) + self.label.shape[1:])]
         self._buf = (np.zeros((self.batch_size,) + self.data.shape[1:], np.float32),
                      np.zeros((self.batch_size,) + self.label.shape[1:], np.float32))
-        self._carry, self._batch = 0, None
+        self._carry, self.current_batch = 0, None
         self.reset()
 
     @staticmethod
@@ -254,19 +222,6 @@ class CSVIter(DataIter):
             self._carry = pad
         data, label = self._buf
         data[:len(rows)], label[:len(rows)] = self.data[rows], self.label[rows]
-        self._batch = DataBatch([NDArray(data.copy())], [NDArray(label.copy())], pad=pad)
+        self.current_batch = DataBatch([NDArray(data.copy())], [NDArray(label.copy())], pad=pad)
         return True
 
-    def next(self):
-        if self.iter_next():
-            return self._batch
-        raise StopIteration
-
-    def getdata(self):
-        return self._batch.data
-
-    def getlabel(self):
-        return self._batch.label
-
-    def getpad(self):
-        return self._batch.pad
