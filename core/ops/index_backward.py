@@ -116,8 +116,14 @@ def _bpick_fwd(xp, a, ins, outs):
     ax, kept, _ = _pick_dims(a, like.shape)
     n = like.shape[ax]
     j = _mode_index(xp, idx.reshape(kept), n, a.mode)
+    out = outs[0]
+    put = getattr(xp, "put_along_axis", None)
+    if put is not None and out.flags.c_contiguous:  # zero fill + one scatter: 1 pass, no temps
+        out[...] = 0
+        put(out, j.astype(np.intp), g.reshape(kept).astype(out.dtype, copy=False), axis=ax)
+        return
     hot = xp.arange(n).reshape((1,) * ax + (n,) + (1,) * (like.ndim - ax - 1)) == j
-    outs[0][...] = xp.where(hot, g.reshape(kept), outs[0].dtype.type(0))
+    out[...] = xp.where(hot, g.reshape(kept), out.dtype.type(0))
 
 
 def _bpick_ref(a, g, idx, like):

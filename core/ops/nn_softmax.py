@@ -106,8 +106,27 @@ def _sm_forward(kind):
         length = ins[1] if len(ins) > 1 else None
         if kind == "softmin":
             x = -x
-        outs[0][...] = softmax_xp(xp, x, ax, a.temperature, length, log=kind == "log_softmax")
+        out = outs[0]
+        if length is None and out.dtype == x.dtype and out.flags.c_contiguous and x.size:
+            _softmax_into(xp, x, ax, a.temperature, kind == "log_softmax", out)
+        else:
+            out[...] = softmax_xp(xp, x, ax, a.temperature, length, log=kind == "log_softmax")
     return fwd
+
+
+def _softmax_into(xp, x, axis, temperature, log, out):
+    """softmax_xp without a mask, written straight into `out` (same dtype as x): one
+    temporary and four passes instead of three temporaries and a final copy."""
+    with np.errstate(**_IGNORE):
+        if temperature is not None and temperature != 1.0:
+            x = x / x.dtype.type(temperature)
+        z = x - xp.max(x, axis=axis, keepdims=True)
+        xp.exp(z, out=out)
+        s = xp.sum(out, axis=axis, keepdims=True)
+        if log:
+            xp.subtract(z, xp.log(s), out=out)
+        else:
+            out /= s
 
 
 def _sm_reference(kind):
