@@ -78,34 +78,26 @@ class _BatchNorm(HybridBlock):
 class BatchNorm(_BatchNorm):
     """Batch normalisation over every axis but `axis` (the channel axis)."""
 
+    _fuse_relu = False
+
     def __init__(self, axis=1, momentum=0.9, epsilon=1e-5, center=True, scale=True,
                  use_global_stats=False, beta_initializer="zeros", gamma_initializer="ones",
                  running_mean_initializer="zeros", running_variance_initializer="ones",
                  in_channels=0, **kwargs):
         super().__init__(axis=axis, momentum=momentum, epsilon=epsilon, center=center,
-                         scale=scale, use_global_stats=use_global_stats, fuse_relu=False,
-                         beta_initializer=beta_initializer,
+                         scale=scale, use_global_stats=use_global_stats,
+                         fuse_relu=self._fuse_relu, beta_initializer=beta_initializer,
                          gamma_initializer=gamma_initializer,
                          running_mean_initializer=running_mean_initializer,
                          running_variance_initializer=running_variance_initializer,
                          in_channels=in_channels, **kwargs)
 
 
-class BatchNormReLU(_BatchNorm):
+class BatchNormReLU(BatchNorm):
     """BatchNorm followed by ReLU (MXNet fuses them into one operator; here BatchNorm
     then relu, which computes the same values and gradients)."""
 
-    def __init__(self, axis=1, momentum=0.9, epsilon=1e-5, center=True, scale=True,
-                 use_global_stats=False, beta_initializer="zeros", gamma_initializer="ones",
-                 running_mean_initializer="zeros", running_variance_initializer="ones",
-                 in_channels=0, **kwargs):
-        super().__init__(axis=axis, momentum=momentum, epsilon=epsilon, center=center,
-                         scale=scale, use_global_stats=use_global_stats, fuse_relu=True,
-                         beta_initializer=beta_initializer,
-                         gamma_initializer=gamma_initializer,
-                         running_mean_initializer=running_mean_initializer,
-                         running_variance_initializer=running_variance_initializer,
-                         in_channels=in_channels, **kwargs)
+    _fuse_relu = True
 
 
 class _AffineNorm(HybridBlock):
