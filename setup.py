@@ -15,7 +15,7 @@ ext = Pybind11Extension(
     sorted(glob.glob("csrc/*.cc")),
     include_dirs=["csrc"],
     cxx_std=17,
-    extra_compile_args=["-O2"],
+    extra_compile_args=["-O3"],
 )
 
 setup(
