@@ -15,6 +15,7 @@ namespace plait {
 int init_tape(PyObject* m);  // tape.cc: AGInfo, Node, record
 void register_graph_exec(pybind11::module_& m);  // graph_exec.cc: run_graph
 int init_async(PyObject* m);  // async_op.cc: push_async
+void register_kernels_optim(pybind11::module_& m);  // kernels_optim.cc
 }
 
 namespace {
@@ -60,4 +61,5 @@ PYBIND11_MODULE(_engine, m) {
         "Number of pushed ops not yet completed.");
   plait::register_plan_memory(m);
   plait::register_graph_exec(m);
+  plait::register_kernels_optim(m);
 }

@@ -24,6 +24,7 @@ MXNet 1.9 semantics kept here (checked against MXNet 1.9.1):
 import numpy as np
 
 from ..base import fail
+from . import native
 from .params import Param
 from .registry import BadSample, OpDef, Sample, first_input_type, register
 from .sampling import values
@@ -163,6 +164,9 @@ _MOM_ATTRS = [dict(lr=0.1), dict(lr=0.05, momentum=0.9, wd=0.1, rescale_grad=0.5
 def _sgd_fwd(xp, a, ins, outs):
     w, g = ins
     lr, wd, rs, cg = p(a, w.dtype, "lr", "wd", "rescale_grad", "clip_gradient")
+    if native.usable(xp, w, g, outs[0]) and w.dtype == g.dtype == outs[0].dtype:
+        native.kernels().sgd_update(w, g, outs[0], lr, wd, rs, cg)
+        return
     r = rescaled(xp, g, rs, cg)
     r *= lr
     new = w * (1 - lr * wd)
@@ -185,6 +189,9 @@ update_op("sgd_update", ("weight", "grad"), dict(common_params(), lazy_update=_l
 def _sgd_mom_fwd(xp, a, ins, outs):
     w, g, mom = ins
     lr, m, wd, rs, cg = p(a, w.dtype, "lr", "momentum", "wd", "rescale_grad", "clip_gradient")
+    if native.usable(xp, w, g, mom, outs[0]) and w.dtype == g.dtype == mom.dtype == outs[0].dtype:
+        native.kernels().sgd_mom_update(w, g, mom, outs[0], lr, m, wd, rs, cg)
+        return
     # in-place passes only: one temporary (r), no w + mom temporary, no wd pass when wd == 0
     r = rescaled(xp, g, rs, cg)
     r *= lr

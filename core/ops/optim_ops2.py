@@ -10,6 +10,7 @@ lamb_update_phase1 and lamb_update_phase2 (shared pieces and MXNet notes in opti
 import numpy as np
 
 from ..base import fail
+from . import native
 from .optim_ops import (common_params, lr_param, make_samples, missing_lr, p, ref_grad,
                         rescaled, sign, update_op)
 from .params import Param
@@ -24,6 +25,9 @@ def _adam_fwd(xp, a, ins, outs):
     w, g, mean, var = ins
     lr, b1, b2, eps, wd, rs, cg = p(a, w.dtype, "lr", "beta1", "beta2", "epsilon", "wd",
                                     "rescale_grad", "clip_gradient")
+    if native.usable(xp, w, g, mean, var, outs[0]) and len({x.dtype for x in (*ins, outs[0])}) == 1:
+        native.kernels().adam_update(w, g, mean, var, outs[0], lr, b1, b2, eps, wd, rs, cg)
+        return
     r = rescaled(xp, g, rs, cg, extra=w * wd)
     mean *= b1
     mean += (1 - b1) * r
