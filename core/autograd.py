@@ -10,6 +10,7 @@ they are taped too, which gives higher-order gradients for free.
 A rule is `gradient(F, attrs, inputs, outputs, out_grads) -> [grad per input]`, each
 entry an array shaped like its input, or None where the input gets no gradient.
 """
+import sys
 import threading
 
 from .base import PlaitError
@@ -252,14 +253,43 @@ def _run(heads, head_grads, retain_graph, create_graph, train_mode):
 def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
     """Compute the gradients of heads w.r.t. the marked variables into their .grad."""
     leaves = _run(heads, head_grads, retain_graph, False, train_mode)
-    for ag, g in leaves.items():
+    while leaves:
+        ag, g = leaves.popitem()
         if ag.grad_req == "null" or ag.grad is None:
             continue
         if ag.grad_req == "add":
             ag.grad += g
-        else:
+        elif not _adopt(ag.grad, g, sys.getrefcount(g) - 1):
             ag.grad[:] = g
         ag.grad._fresh_grad = True  # gluon.Trainer's stale-gradient check reads this
+
+
+# _adopt's reference counts when only backward can see an array: a gradient NDArray popped
+# from the leaves is held by backward's local alone (getrefcount's argument is subtracted);
+# the .grad buffer by its NDArray and _adopt's local.  A user's view of .grad, another
+# leaf or a head gradient sharing g, or a pending engine op still reading .grad adds one,
+# and the gradient is copied as before.
+_PRIVATE_REFS = 2
+
+
+def _adopt(grad, g, refs):
+    """Write a 'write' gradient by swapping storage instead of copying: grad takes the
+    buffer (and engine Var) of the freshly computed g, g takes grad's old one.  Only when
+    nobody else can see either buffer: g is referenced by backward alone (not a head
+    gradient, not shared with another leaf, not an executor's array), both own their
+    C-contiguous memory, nothing else refers to grad's buffer (no view of it would go
+    stale), and they agree in class, shape, dtype and context."""
+    if refs > _PRIVATE_REFS or type(g) is not type(grad) or g is grad:
+        return False
+    a, b = grad._data, g._data
+    if (type(a) is not type(b) or sys.getrefcount(a) - 1 > _PRIVATE_REFS
+            or a.base is not None or b.base is not None
+            or a.shape != b.shape or a.dtype != b.dtype or grad._ctx != g._ctx
+            or not (a.flags.c_contiguous and b.flags.c_contiguous)):
+        return False
+    grad._data, g._data = b, a
+    grad._var, g._var = g._var, grad._var
+    return True
 
 
 def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False,

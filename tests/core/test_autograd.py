@@ -285,3 +285,40 @@ def test_reshape_method_is_recorded():
         y = (x.reshape((2, 2)) * 3).sum()
     y.backward()
     np.testing.assert_allclose(x.grad.asnumpy(), [3.0] * 4)
+
+
+# -- backward hands fresh gradients over without a copy only when nobody else sees them --
+def test_write_grads_stay_independent_when_one_gradient_feeds_two_leaves():
+    nd, autograd = mx.nd, mx.autograd
+    x, w = nd.ones((3, 4)), nd.ones((3, 4))
+    x.attach_grad()
+    w.attach_grad()
+    with autograd.record():
+        y = x + w            # both leaves receive the very same head gradient
+    y.backward()
+    x.grad[:] += 1           # must not show up in w.grad
+    np.testing.assert_array_equal(w.grad.asnumpy(), np.ones((3, 4)))
+    np.testing.assert_array_equal(x.grad.asnumpy(), np.full((3, 4), 2.0))
+
+
+def test_a_held_view_of_grad_sees_the_new_gradient():
+    nd, autograd = mx.nd, mx.autograd
+    x = nd.ones((3, 4))
+    x.attach_grad()
+    view = x.grad[1:2]
+    with autograd.record():
+        y = x * 3
+    y.backward()
+    np.testing.assert_array_equal(view.asnumpy(), np.full((1, 4), 3.0))
+
+
+def test_a_head_gradient_is_never_adopted_as_grad():
+    nd, autograd = mx.nd, mx.autograd
+    x = nd.ones((2, 2))
+    x.attach_grad()
+    head = nd.ones((2, 2)) * 5
+    with autograd.record():
+        y = nd.identity(x)
+    y.backward(head)
+    x.grad[:] = 0
+    np.testing.assert_array_equal(head.asnumpy(), np.full((2, 2), 5.0))
