@@ -75,6 +75,27 @@ class HybridBlock(Block):
         self._clear_cached_op()
         super().cast(dtype)
 
+    #: MXNet 1.9's CPU subgraph backends.  plait has one CPU graph path (its compiled kernels
+    #: and memory planner), which these names select; other backends (TensorRT, custom
+    #: partitioners from extension libraries) do not exist here.
+    CPU_BACKENDS = ("MKLDNN", "MKLDNN_QUANTIZE", "ONEDNN", "ONEDNN_QUANTIZE")
+
+    def optimize_for(self, x, *args, backend=None, clear=False, static_alloc=False,
+                     static_shape=False, inline_limit=2, forward_bulk_size=None,
+                     backward_bulk_size=None, **kwargs):
+        """Hybridize and build the cached graph for inputs like (x, *args) without running
+        it (MXNet 1.9's optimize_for); afterwards call the block or export it.  `backend`
+        must name one of CPU_BACKENDS (backend options in kwargs are accepted and unused)."""
+        if not backend:
+            raise ValueError('Must specify "backend" to optimize_for')
+        if str(backend).upper() not in self.CPU_BACKENDS:
+            raise ValueError("optimize_for: backend %r is not available in plait (it has the "
+                             "CPU backends %s)" % (backend, ", ".join(self.CPU_BACKENDS)))
+        self.hybridize(True, None, clear, static_alloc, static_shape, inline_limit,
+                       forward_bulk_size, backward_bulk_size)
+        self._backend_opts = dict(kwargs)
+        self._build_cache(x, *args)
+
     # -- tracing -------------------------------------------------------------------------------
     def _get_graph(self, *args):
         """(input Symbols, output Symbol) traced from hybrid_forward (cached)."""

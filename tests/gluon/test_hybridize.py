@@ -325,3 +325,34 @@ def test_record_in_predict_mode_matches_imperative():
                     net[0].weight.grad().asnumpy().copy()])
     for u, v in zip(*out):
         np.testing.assert_allclose(v, u, rtol=1e-4, atol=1e-6)
+
+
+# -- optimize_for (MXNet 1.9): hybridize + build the graph without running it ----------------
+def _small_convnet():
+    from plait.gluon import nn
+    net = nn.HybridSequential()
+    net.add(nn.Conv2D(4, 3, padding=1), nn.BatchNorm(), nn.Activation("relu"), nn.Dense(3))
+    net.initialize(mx.init.Xavier())
+    return net
+
+
+def test_optimize_for_builds_without_running_and_matches_eager(tmp_path):
+    net = _small_convnet()  # deferred shapes: optimize_for must infer them
+    x = mx.nd.array(np.random.RandomState(0).rand(2, 3, 5, 5))
+    net.optimize_for(x, backend="MKLDNN", static_alloc=True)
+    assert net.collect_params()[net[0].weight.name].shape == (4, 3, 3, 3)
+    got = net(x).asnumpy()
+    net.hybridize(False)
+    np.testing.assert_allclose(got, net(x).asnumpy(), rtol=1e-5, atol=1e-6)
+    net.optimize_for(x, backend="ONEDNN")
+    net.export(str(tmp_path / "opt"))
+    assert (tmp_path / "opt-symbol.json").exists() and (tmp_path / "opt-0000.params").exists()
+
+
+def test_optimize_for_rejects_missing_and_unknown_backends():
+    net = _small_convnet()
+    x = mx.nd.ones((1, 3, 5, 5))
+    with pytest.raises(ValueError, match="Must specify"):
+        net.optimize_for(x)
+    with pytest.raises(ValueError, match="'TensorRT' is not available"):
+        net.optimize_for(x, backend="TensorRT")
