@@ -196,7 +196,7 @@ def _bn_bad():
 
 register(OpDef(
     "BatchNorm", inputs=("data", "gamma", "beta", "moving_mean", "moving_var"),
-    num_outputs=_omv, infer_type=_types(_omv),
+    num_outputs=_omv, infer_type=_types(_omv), output_names=("output", "mean", "var"),
     params={"eps": _eps_param(1e-3),
             "momentum": Param("float", 0.9, "momentum of the moving averages"),
             "fix_gamma": Param("bool", True, "use gamma = 1 (and give gamma a zero gradient)"),

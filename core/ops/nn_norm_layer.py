@@ -86,6 +86,7 @@ def _register_norm(name, layout, shape_rule, params, reference, samples, bad, st
     register(OpDef(
         name, inputs=("data", "gamma", "beta"),
         num_outputs=_omv if omv else 1, infer_type=_types(_omv),
+        output_names=("output", "mean", "std") if omv else None,
         params=params, infer_shape=shape_rule, compute=_norm_compute(layout, stats),
         dtypes=_FLOAT, test_dtypes=_FLOAT, gradient=grad, reference=reference, samples=samples,
         bad_samples=bad, doc=doc))

@@ -100,6 +100,7 @@ def _bad():
 OP = register(OpDef(
     "RNN", inputs=("data", "parameters", "state", "state_cell", "sequence_length"),
     inputs_fn=_in_names, num_outputs=_n_out, params=PARAMS, infer_shape=_shape,
+    output_names=lambda a: ("output", "state_output", "statecell_output"),
     infer_type=_type, forward=_forward, dtypes="numeric", test_dtypes=("float32", "float64"),
     resources=("rng",), train_aware=True, gradient=_gradient, reference=_reference,
     samples=_samples, bad_samples=_bad, tol=(2e-5, 1e-6), grad_inputs=(0, 1, 2, 3),

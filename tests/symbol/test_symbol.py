@@ -394,3 +394,22 @@ def test_eval_bind_simple_bind():
         fc.bind(mx.cpu(), args[:2])
     with pytest.raises(mx.MXNetError, match="data"):
         fc.simple_bind(mx.cpu())
+
+
+# Output names of multi-output ops as real MXNet 1.9.1 lists them (checked with its
+# list_outputs()): scripts index get_internals() by these names.
+@pytest.mark.parametrize("make,expected", [
+    (lambda x: mx.sym.BatchNorm(x, output_mean_var=True, name="bn"),
+     ["bn_output", "bn_mean", "bn_var"]),
+    (lambda x: mx.sym.LayerNorm(x, output_mean_var=True, name="ln"),
+     ["ln_output", "ln_mean", "ln_std"]),
+    (lambda x: mx.sym.GroupNorm(x, output_mean_var=True, name="gn"),
+     ["gn_output", "gn_mean", "gn_std"]),
+    (lambda x: mx.sym.RNN(x, state_size=4, num_layers=1, mode="lstm", state_outputs=True,
+                          name="r"), ["r_output", "r_state_output", "r_statecell_output"]),
+    (lambda x: mx.sym.RNN(x, state_size=4, num_layers=1, mode="gru", state_outputs=True,
+                          name="r"), ["r_output", "r_state_output"]),
+    (lambda x: mx.sym.topk(x, ret_typ="both", name="t"), ["t_output0", "t_output1"]),
+])
+def test_multi_output_names_match_mxnet(make, expected):
+    assert make(mx.sym.var("x")).list_outputs() == expected
