@@ -20,3 +20,4 @@ _autograd._F = _sys.modules[__name__]
 _autograd._NDArray = NDArray
 _autograd._hooks = _invoke._hooks
 from . import contrib  # noqa: F401,E402  (mx.nd.contrib: foreach, while_loop, cond, _contrib_* ops)
+from . import image  # noqa: F401,E402  (mx.nd.image: the _image_* ops)

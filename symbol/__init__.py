@@ -10,3 +10,4 @@ from .api import (var, Variable, load, load_json, zeros, ones, full, arange,  # 
 _api.install_fluent_methods()
 _api.build_namespace(globals())
 from . import contrib  # noqa: F401,E402  (mx.sym.contrib: foreach, while_loop, cond, _contrib_* ops)
+from . import image  # noqa: F401,E402  (mx.sym.image: the _image_* ops)

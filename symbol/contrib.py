@@ -280,4 +280,10 @@ def _api():
     return symbol
 
 
-__getattr__, __dir__ = _registry.contrib_accessors('mx.sym.contrib', _api, __all__)
+def _make(op, name):  # node names from the short name (bilinearresize2d0), as MXNet
+    from .api import make_symbol_function
+    return make_symbol_function(op, name)
+
+
+__getattr__, __dir__ = _registry.contrib_accessors('mx.sym.contrib', _api, __all__,
+                                                   make=_make)

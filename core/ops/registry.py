@@ -255,15 +255,26 @@ def all_names():
     return sorted(_OPS)
 
 
-def contrib_accessors(label, get_api, public):
-    """(__getattr__, __dir__) for a contrib namespace module (mx.nd.contrib, mx.sym.contrib):
-    `<label>.<name>` is the API function of the registered op `_contrib_<name>` found on
-    the module get_api() returns; `public` lists the module's own names."""
+def contrib_accessors(label, get_api, public, prefix="_contrib_", make=None):
+    """(__getattr__, __dir__) for an op namespace module (mx.nd.contrib, mx.sym.contrib with
+    the prefix '_contrib_'; mx.nd.image, mx.sym.image with '_image_'): `<label>.<name>` is
+    the API function of the registered op `<prefix><name>` found on the module get_api()
+    returns, or, given `make`, the function make(opdef, name) builds (once; mx.sym uses it
+    so that the short name is the node-name hint, as in MXNet: `to_tensor0`); `public`
+    lists the module's own names."""
+    made = {}
+
     def getattr_(name):
-        if name.startswith("__") or "_contrib_" + name not in _OPS:
+        if name.startswith("__") or prefix + name not in _OPS:
             raise AttributeError("module %r has no attribute %r" % (label, name))
-        return getattr(get_api(), "_contrib_" + name)
+        if make is None:
+            return getattr(get_api(), prefix + name)
+        fn = made.get(name)
+        if fn is None:
+            fn = made[name] = make(_OPS[prefix + name], name)
+        return fn
 
     def dir_():
-        return sorted(list(public) + [n[9:] for n in all_names() if n.startswith("_contrib_")])
+        return sorted(list(public) + [n[len(prefix):] for n in all_names()
+                                      if n.startswith(prefix)])
     return getattr_, dir_

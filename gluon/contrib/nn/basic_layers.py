@@ -1,12 +1,13 @@
 """Contributed layers: Concurrent/HybridConcurrent (also under their later MXNet names
-Concatenate/HybridConcatenate), Identity, PixelShuffle1D/2D/3D."""
+Concatenate/HybridConcatenate), Identity, PixelShuffle1D/2D/3D, SyncBatchNorm."""
 from .... import ndarray
 from ...block_containers import Sequential, HybridSequential
 from ...block import HybridBlock
 from ...nn.basic_layers import Identity
+from ...nn.norm_layers import BatchNorm
 
 __all__ = ["Concurrent", "HybridConcurrent", "Concatenate", "HybridConcatenate", "Identity",
-           "PixelShuffle1D", "PixelShuffle2D", "PixelShuffle3D"]
+           "PixelShuffle1D", "PixelShuffle2D", "PixelShuffle3D", "SyncBatchNorm"]
 
 
 class Concurrent(Sequential):
@@ -101,3 +102,37 @@ class PixelShuffle3D(HybridBlock):
 
     def __repr__(self):
         return "{}({})".format(type(self).__name__, self._factors)
+
+
+class SyncBatchNorm(BatchNorm):
+    """Cross-device synchronised batch normalization (MXNet 1.9's contrib SyncBatchNorm),
+    with MXNet's arguments and parameter names (gamma, beta, running_mean, running_var).
+
+    It runs the `_contrib_SyncBatchNorm` operator (channel axis 1) with ndev=num_devices
+    and key=the block's prefix, as MXNet.  In plait each call normalizes with the
+    statistics of its own batch: on one device (or one process) this is exactly BatchNorm;
+    batches split over several devices are not pooled (see core/ops/contrib_syncbn.py).
+
+    num_devices defaults to the number of GPUs (1 without GPUs)."""
+
+    def __init__(self, in_channels=0, num_devices=None, momentum=0.9, epsilon=1e-5,
+                 center=True, scale=True, use_global_stats=False, beta_initializer="zeros",
+                 gamma_initializer="ones", running_mean_initializer="zeros",
+                 running_variance_initializer="ones", **kwargs):
+        super().__init__(axis=1, momentum=momentum, epsilon=epsilon, center=center,
+                         scale=scale, use_global_stats=use_global_stats,
+                         beta_initializer=beta_initializer, gamma_initializer=gamma_initializer,
+                         running_mean_initializer=running_mean_initializer,
+                         running_variance_initializer=running_variance_initializer,
+                         in_channels=in_channels, **kwargs)
+        if num_devices is None:
+            from ....core.context import num_gpus
+            num_devices = num_gpus() or 1
+        self._kwargs = {"eps": epsilon, "momentum": momentum, "fix_gamma": not scale,
+                        "use_global_stats": use_global_stats, "ndev": int(num_devices),
+                        "key": self.prefix}
+
+    def hybrid_forward(self, F, x, gamma, beta, running_mean, running_var):
+        return F.contrib.SyncBatchNorm(x, gamma, beta, running_mean, running_var, name="fwd",
+                                       **self._kwargs)
+

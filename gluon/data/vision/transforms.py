@@ -1,19 +1,25 @@
 """Image transforms (gluon.data.vision.transforms): Blocks that map one HWC image (or an
-NHWC batch) to another, as in MXNet 1.9.  They run vectorised NumPy on the host, where
-data loading happens, and accept NDArrays (returning NDArrays) or NumPy arrays.
+NHWC batch) to another, as in MXNet 1.9, accepting NDArrays (returning NDArrays) or NumPy
+arrays.  Cast, ToTensor, Normalize, Resize, CropResize, the random flips and the colour and
+lighting jitters are HybridBlocks over the image ops (transforms_ops.py: F.image.* in
+hybrid_forward, so they hybridize; imperatively the random ones draw from NumPy, see
+HybridRandomTransform); the crops and rotations run vectorised NumPy on the host.
 
 Randomness: crops draw from Python's `random` (as MXNet's image module does, so
 `random.seed` reproduces MXNet's crops); flips and colour jitter from NumPy's global
-generator.
+generator, or from plait's (mx.random.seed) when hybridized.
 """
 import numpy as np
 
-from ....core.base import PlaitError, to_dtype
+from ....core.base import PlaitError
 from ....ndarray import NDArray
 from ...block import Block
 from ...block_containers import Sequential
 from .. import image
 from . import color as _color
+from .transforms_ops import (HybridTransform, HybridRandomTransform,  # noqa: F401
+                             HybridCompose, Cast, ToTensor, Normalize, Resize, CropResize,
+                             size_pair as _size_pair)
 
 
 def host(x):
@@ -62,9 +68,18 @@ class Transform(Block):
         return type(self).__name__ + "()"
 
 
+def _host_chain(block, numpy_input=False):
+    """Whether Compose may run `block` as `_apply` on NumPy arrays: no hooks, and a hybrid
+    transform only while it is not hybridized or when the data came in as NumPy."""
+    return (isinstance(block, (Transform, HybridTransform)) and not block._forward_hooks
+            and not block._forward_pre_hooks
+            and (numpy_input or not getattr(block, "_active", False)))
+
+
 class Compose(Sequential):
     """Chain transforms: Compose([Resize(32), ToTensor()]).  Runs of plait transforms pass
-    NumPy arrays to each other (one NDArray wrap at the end)."""
+    NumPy arrays to each other (one NDArray wrap at the end); hybridize() hybridizes the
+    hybrid transforms, which then run as cached graphs."""
 
     def __init__(self, transforms):
         super().__init__(prefix="")
@@ -73,9 +88,9 @@ class Compose(Sequential):
 
     def forward(self, x):
         a = None
+        numpy_input = isinstance(x, np.ndarray)
         for block in self._children.values():
-            if (isinstance(block, Transform) and not block._forward_hooks
-                    and not block._forward_pre_hooks):
+            if _host_chain(block, numpy_input):
                 if a is None:
                     a = host(x)
                 a = block._apply(a)
@@ -86,120 +101,18 @@ class Compose(Sequential):
         return x if a is None else like(x, a)
 
     def hybridize(self, active=True, **kwargs):
-        pass
+        for block in self._children.values():
+            if isinstance(block, HybridTransform):
+                block.hybridize(active, **kwargs)
 
     @property
     def batchable(self):
-        return all(isinstance(b, Transform) and b.batchable and not b._forward_hooks
-                   and not b._forward_pre_hooks for b in self._children.values())
+        return all(_host_chain(b) and b.batchable for b in self._children.values())
 
     def _apply(self, a):
         for block in self._children.values():
             a = block._apply(a)
         return a
-
-
-class Cast(Transform):
-    """Cast to `dtype` (default float32)."""
-    batchable = True
-
-    def __init__(self, dtype="float32"):
-        super().__init__()
-        self._dtype = to_dtype(dtype)
-
-    def _apply(self, a):
-        return a.astype(self._dtype)
-
-
-class ToTensor(Transform):
-    """HWC (or NHWC) values in [0, 255] -> CHW (NCHW) float32 in [0, 1]."""
-    batchable = True
-
-    def _apply(self, a):
-        if a.ndim == 3:
-            t = a.transpose(2, 0, 1)
-        elif a.ndim == 4:
-            t = a.transpose(0, 3, 1, 2)
-        else:
-            raise PlaitError("expects an HWC image or NHWC batch, got shape %s" % (a.shape,),
-                             arg="x", op="ToTensor")
-        out = np.empty(t.shape, np.float32)
-        # a division, as MXNet (bit-identical results); uint8 -> float32 is exact
-        np.divide(t, np.float32(255.0), out=out, dtype=np.float32, casting="unsafe")
-        return out
-
-
-class Normalize(Transform):
-    """(x - mean[c]) / std[c] over the channels of a CHW (or NCHW) tensor; mean and std are
-    scalars or one value per channel."""
-    batchable = True
-
-    def __init__(self, mean=0.0, std=1.0):
-        super().__init__()
-        self._mean, self._std = mean, std
-        self._cache = {}
-
-    def _stats(self, c, dtype):
-        key = (c, dtype)
-        if key not in self._cache:
-            m = np.asarray(self._mean, dtype=dtype).reshape(-1)
-            s = np.asarray(self._std, dtype=dtype).reshape(-1)
-            for name, v in (("mean", m), ("std", s)):
-                if v.size not in (1, c):
-                    raise PlaitError("%s has %d values for %d channels" % (name, v.size, c),
-                                     arg=name, op="Normalize")
-            self._cache[key] = (np.broadcast_to(m, (c,)).reshape(c, 1, 1),
-                                np.broadcast_to(s, (c,)).reshape(c, 1, 1))
-        return self._cache[key]
-
-    def _apply(self, a):
-        if a.ndim not in (3, 4):
-            raise PlaitError("expects a CHW tensor or NCHW batch, got shape %s" % (a.shape,),
-                             arg="x", op="Normalize")
-        if a.dtype.kind != "f":
-            a = a.astype(np.float32)
-        m, s = self._stats(a.shape[-3], a.dtype)
-        out = np.subtract(a, m)
-        np.divide(out, s, out=out)
-        return out
-
-
-def _size_pair(size, op):
-    if isinstance(size, (int, np.integer)):
-        return int(size), int(size)
-    if len(size) == 1:
-        return int(size[0]), int(size[0])
-    if len(size) != 2:
-        raise PlaitError("size must be an int or (width, height), got %r" % (size,), arg="size",
-                         op=op)
-    return int(size[0]), int(size[1])
-
-
-class Resize(Transform):
-    """Resize to `size` (an int: a square, or with keep_ratio the shorter edge; or
-    (width, height)); interpolation as OpenCV (1 bilinear)."""
-
-    def __init__(self, size, keep_ratio=False, interpolation=1):
-        super().__init__()
-        self._size, self._keep, self._interp = size, keep_ratio, interpolation
-
-    def _target(self, h, w):
-        s = self._size
-        if self._keep and (isinstance(s, (int, np.integer)) or len(s) == 1):
-            s = int(s if isinstance(s, (int, np.integer)) else s[0])
-            if h > w:
-                return s, int(h * s / w)
-            return int(w * s / h), s
-        return _size_pair(s, "Resize")
-
-    def _apply(self, a):
-        if a.ndim == 4:
-            return np.stack([self._apply(img) for img in a])
-        if a.ndim != 3:
-            raise PlaitError("expects an HWC image or NHWC batch, got shape %s" % (a.shape,),
-                             arg="x", op="Resize")
-        w, h = self._target(*a.shape[:2])
-        return image.imresize(a, w, h, self._interp)
 
 
 class CenterCrop(Transform):
@@ -226,24 +139,7 @@ class RandomResizedCrop(Transform):
         return np.ascontiguousarray(image.random_size_crop(a, *self._args)[0])
 
 
-class CropResize(Transform):
-    """The (width, height) crop at (x, y), resized to `size` when given."""
-
-    def __init__(self, x, y, width, height, size=None, interpolation=None):
-        super().__init__()
-        self._box = (x, y, width, height)
-        self._size = None if size is None else _size_pair(size, "CropResize")
-        self._interp = 1 if interpolation is None else interpolation
-
-    def _apply(self, a):
-        x0, y0, w, h = self._box
-        out = np.ascontiguousarray(a[..., y0:y0 + h, x0:x0 + w, :])
-        if self._size is not None:
-            out = Resize(self._size, interpolation=self._interp)._apply(out)
-        return out
-
-
-class _RandomFlip(Transform):
+class _RandomFlip(HybridRandomTransform):
     _axis = -2
 
     def _apply(self, a):
@@ -255,19 +151,22 @@ class _RandomFlip(Transform):
 class RandomFlipLeftRight(_RandomFlip):
     """Mirror the image horizontally with probability 1/2."""
     _axis = -2
+    _op = "_image_random_flip_left_right"
 
 
 class RandomFlipTopBottom(_RandomFlip):
     """Flip the image vertically with probability 1/2."""
     _axis = -3
+    _op = "_image_random_flip_top_bottom"
 
 
-class _RandomFactor(Transform):
+class _RandomFactor(HybridRandomTransform):
     _fn = None
 
     def __init__(self, amount):
-        super().__init__()
-        self._range = (max(0.0, 1.0 - amount), 1.0 + amount)
+        lo, hi = max(0.0, 1.0 - amount), 1.0 + amount
+        super().__init__(min_factor=lo, max_factor=hi)
+        self._range = (lo, hi)
 
     def _apply(self, a):
         return type(self)._fn(a, np.random.uniform(*self._range))
@@ -276,44 +175,52 @@ class _RandomFactor(Transform):
 class RandomBrightness(_RandomFactor):
     """Scale the values by a factor drawn from [max(0, 1-brightness), 1+brightness]."""
     _fn = staticmethod(_color.adjust_brightness)
+    _op = "_image_random_brightness"
 
 
 class RandomContrast(_RandomFactor):
     """Blend with the image's mean grey level, factor from [1-contrast, 1+contrast]."""
     _fn = staticmethod(_color.adjust_contrast)
+    _op = "_image_random_contrast"
 
 
 class RandomSaturation(_RandomFactor):
     """Blend with each pixel's grey level, factor from [1-saturation, 1+saturation]."""
     _fn = staticmethod(_color.adjust_saturation)
+    _op = "_image_random_saturation"
 
 
 class RandomHue(_RandomFactor):
     """Rotate the hue by alpha turns, alpha from [1-hue, 1+hue] (MXNet's convention)."""
     _fn = staticmethod(_color.adjust_hue)
+    _op = "_image_random_hue"
 
 
-class RandomColorJitter(Transform):
+class RandomColorJitter(HybridRandomTransform):
     """Brightness, contrast, saturation and hue jitter, applied in a random order."""
+    _op = "_image_random_color_jitter"
 
     def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
-        super().__init__()
-        self._parts = [cls(v) for cls, v in ((RandomBrightness, brightness),
-                                             (RandomContrast, contrast),
-                                             (RandomSaturation, saturation),
-                                             (RandomHue, hue)) if v > 0]
+        super().__init__(brightness=brightness, contrast=contrast, saturation=saturation,
+                         hue=hue)
+        # (adjustment, factor range) of each jitter asked for (plain data, not Blocks)
+        self._parts = [(cls._fn, (max(0.0, 1.0 - v), 1.0 + v))
+                       for cls, v in ((RandomBrightness, brightness), (RandomContrast, contrast),
+                                      (RandomSaturation, saturation), (RandomHue, hue)) if v > 0]
 
     def _apply(self, a):
         for i in np.random.permutation(len(self._parts)):
-            a = self._parts[i]._apply(a)
+            fn, rng = self._parts[i]
+            a = fn(a, np.random.uniform(*rng))
         return a
 
 
-class RandomLighting(Transform):
+class RandomLighting(HybridRandomTransform):
     """AlexNet's PCA lighting noise: add eigvec @ (alpha * eigval), alpha ~ N(0, alpha)."""
+    _op = "_image_random_lighting"
 
     def __init__(self, alpha):
-        super().__init__()
+        super().__init__(alpha_std=alpha)
         self._alpha = alpha
 
     def _apply(self, a):
