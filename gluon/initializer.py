@@ -22,7 +22,7 @@ from ..ndarray import load as _nd_load
 
 __all__ = ["InitDesc", "Initializer", "register", "alias", "create", "Load", "Mixed", "Zero",
            "One", "Constant", "Uniform", "Normal", "Orthogonal", "Xavier", "MSRAPrelu",
-           "Bilinear", "LSTMBias"]
+           "Bilinear", "LSTMBias", "FusedRNN"]
 
 
 class InitDesc(str):
@@ -449,3 +449,45 @@ class LSTMBias(Initializer):
         arr[:] = 0.0
         num_hidden = int(arr.shape[0] / 4)
         arr[num_hidden:2 * num_hidden] = self.forget_bias
+
+
+@register
+class FusedRNN(Initializer):
+    """Initialises the packed parameter vector of a fused RNN (the RNN op's one
+    `<prefix>parameters` array, e.g. mx.rnn.FusedRNNCell's) gate by gate: the vector is
+    unpacked into per-layer, per-direction, per-gate weights and biases
+    (`l0_i2h_i_weight`, `r1_h2h_f_bias`, ...), each is filled by `init` (an Initializer or
+    its dumps() JSON; None: the global initializer of the call), by its own shape and
+    name suffix, then repacked.  For mode='lstm' the forget-gate biases (`..._f_bias`, of
+    both i2h and h2h) are set to forget_bias instead.  num_hidden, num_layers, mode and
+    bidirectional must be those of the fused cell; the input size is deduced from the
+    vector's length."""
+
+    def __init__(self, init, num_hidden, num_layers, mode, bidirectional=False,
+                 forget_bias=1.0):
+        if isinstance(init, str):
+            init = create(init)
+        super().__init__(init=init.dumps() if init is not None else None,
+                         num_hidden=num_hidden, num_layers=num_layers, mode=mode,
+                         bidirectional=bidirectional, forget_bias=forget_bias)
+        self._init, self._num_hidden, self._num_layers = init, num_hidden, num_layers
+        self._mode, self._bidirectional, self._forget_bias = mode, bidirectional, forget_bias
+
+    def _init_weight(self, desc, arr):
+        from ..rnn import FusedRNNCell  # the legacy mx.rnn module, which imports gluon
+        cell = FusedRNNCell(self._num_hidden, self._num_layers, self._mode,
+                            self._bidirectional, forget_bias=self._forget_bias, prefix="")
+        args = cell.unpack_weights({"parameters": arr})
+        global_init = getattr(desc, "global_init", None)
+        for name in args:
+            part = InitDesc(name, global_init=global_init)
+            if self._mode == "lstm" and name.endswith("_f_bias"):
+                args[name][:] = self._forget_bias
+            elif self._init is None:
+                if global_init is None:
+                    raise ValueError("FusedRNN(init=None) needs a global initializer: call "
+                                     "it through one (e.g. net.initialize(mx.init.Xavier()))")
+                global_init(part, args[name])
+            else:
+                self._init(part, args[name])
+        arr[:] = cell.pack_weights(args)["parameters"]

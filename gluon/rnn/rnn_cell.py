@@ -67,6 +67,11 @@ def symbol_zero_states(infos, inputs, layout="NTC"):
         elif lay == "LNC" and len(shape) == 3:
             out.append(S.broadcast_axis(S.expand_dims(zero, axis=0), axis=(0, 2),
                                         size=(shape[0], shape[2])))
+        elif lay[:1] == "N" and len(shape) == len(lay) > 2 and all(shape[1:]):
+            # batch-first conv layouts (gluon.contrib.rnn's NCHW, NHWC, ... states)
+            z = S.reshape(zero, shape=(-1,) + (1,) * (len(shape) - 1))
+            out.append(S.broadcast_axis(z, axis=tuple(range(1, len(shape))),
+                                        size=tuple(shape[1:])))
         else:
             return None
     return out

@@ -6,5 +6,6 @@ from .event_handler import (EventHandler, TrainBegin, TrainEnd, EpochBegin, Epoc
                             GradientUpdateHandler)
 from .checkpoint import CheckpointHandler  # noqa: F401
 from .estimator import Estimator, BatchProcessor  # noqa: F401
+from . import batch_processor  # noqa: F401
 from .progress import ProgressBarHandler  # noqa: F401
 from .tensorboard import TensorBoardHandler  # noqa: F401

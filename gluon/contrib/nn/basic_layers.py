@@ -7,7 +7,8 @@ from ...nn.basic_layers import Identity
 from ...nn.norm_layers import BatchNorm
 
 __all__ = ["Concurrent", "HybridConcurrent", "Concatenate", "HybridConcatenate", "Identity",
-           "PixelShuffle1D", "PixelShuffle2D", "PixelShuffle3D", "SyncBatchNorm"]
+           "PixelShuffle1D", "PixelShuffle2D", "PixelShuffle3D", "SyncBatchNorm",
+           "SparseEmbedding"]
 
 
 class Concurrent(Sequential):
@@ -136,3 +137,33 @@ class SyncBatchNorm(BatchNorm):
         return F.contrib.SyncBatchNorm(x, gamma, beta, running_mean, running_var, name="fwd",
                                        **self._kwargs)
 
+
+from ...block import Block  # noqa: E402
+
+
+class SparseEmbedding(Block):
+    """Maps integer indices to rows of a (input_dim, output_dim) weight, MXNet's contrib
+    name and parameter (`sparseembedding0_weight`).
+
+    MXNet stores this weight and its gradient as RowSparseNDArrays; plait has no sparse
+    storage, so here both are dense: the gradient is a dense (input_dim, output_dim) array,
+    zero except the rows of the looked-up indices (the same values as MXNet's row_sparse
+    gradient once made dense).  Optimizers then update every row (MXNet's lazy_update only
+    touches the looked-up rows, which differs for momentum/weight-decay optimizers).
+    A plain Block, as in MXNet (not hybridizable)."""
+
+    def __init__(self, input_dim, output_dim, dtype="float32", weight_initializer=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self._kwargs = {"input_dim": input_dim, "output_dim": output_dim, "dtype": dtype,
+                        "sparse_grad": True}
+        self.weight = self.params.get("weight", shape=(input_dim, output_dim),
+                                      init=weight_initializer, dtype=dtype)
+
+    def forward(self, x):
+        weight = self.weight.data(x.context)
+        return ndarray.Embedding(x, weight, name="fwd", **self._kwargs)
+
+    def __repr__(self):
+        return "{block_name}({input_dim} -> {output_dim}, {dtype})".format(
+            block_name=type(self).__name__, **self._kwargs)

@@ -1,0 +1,3 @@
+"""gluon.contrib.data: IntervalSampler (sampler.py), as MXNet 1.9's mxnet.gluon.contrib.data."""
+from . import sampler  # noqa: F401
+from .sampler import *  # noqa: F401,F403
