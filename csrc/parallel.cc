@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <exception>
 #include <mutex>
 #include <pthread.h>
 #include <thread>
@@ -38,8 +39,11 @@ class Pool {
   // Never destroyed (threads detached at exit would race with static destruction).
   int size() const { return n_; }
 
-  // Returns false (nothing run) when another region is active.
-  bool run(std::ptrdiff_t n, int parts,
+  // Returns false (nothing run) when another region is active.  The range is cut into
+  // `chunks` pieces claimed dynamically by the caller and every worker that joins in time:
+  // a worker whose core is busy (OpenBLAS threads spin for a while after each GEMM) simply
+  // claims fewer pieces, instead of the caller waiting for a fixed share.
+  bool run(std::ptrdiff_t n, int chunks,
            const std::function<void(std::ptrdiff_t, std::ptrdiff_t)>& fn) {
     std::unique_lock<std::mutex> region(region_mu_, std::try_to_lock);
     if (!region.owns_lock()) return false;
@@ -47,40 +51,62 @@ class Pool {
       std::lock_guard<std::mutex> g(mu_);
       fn_ = &fn;
       n_items_ = n;
-      parts_ = parts;
-      pending_.store(parts - 1);
+      chunks_ = chunks;
+      next_.store(0);
+      done_.store(0);
+      open_ = true;
       ++generation_;
     }
     cv_.notify_all();
-    chunk(0);
+    work();
     std::unique_lock<std::mutex> g(mu_);
-    done_cv_.wait(g, [this] { return pending_.load() == 0; });
+    done_cv_.wait(g, [this] { return done_.load() == chunks_; });
+    open_ = false;  // late workers no longer join; wait for those inside to leave
+    done_cv_.wait(g, [this] { return active_ == 0; });
     fn_ = nullptr;
+    if (error_) {
+      std::exception_ptr e = error_;
+      error_ = nullptr;
+      std::rethrow_exception(e);
+    }
     return true;
   }
 
  private:
-  void chunk(int part) {
-    std::ptrdiff_t lo = n_items_ * part / parts_, hi = n_items_ * (part + 1) / parts_;
+  // Claims and runs pieces until none is left.
+  void work() {
     t_in_region = true;
-    if (hi > lo) (*fn_)(lo, hi);
+    for (;;) {
+      int k = next_.fetch_add(1);
+      if (k >= chunks_) break;
+      std::ptrdiff_t lo = n_items_ * k / chunks_, hi = n_items_ * (k + 1) / chunks_;
+      try {
+        if (hi > lo) (*fn_)(lo, hi);
+      } catch (...) {  // finish the region's bookkeeping; the caller rethrows the first
+        std::lock_guard<std::mutex> g(mu_);
+        if (!error_) error_ = std::current_exception();
+      }
+      if (done_.fetch_add(1) + 1 == chunks_) {
+        std::lock_guard<std::mutex> g(mu_);
+        done_cv_.notify_all();
+      }
+    }
     t_in_region = false;
   }
 
-  void loop(int id) {
+  void loop(int) {
     unsigned long seen = 0;
     for (;;) {
       {
         std::unique_lock<std::mutex> g(mu_);
         cv_.wait(g, [&] { return generation_ != seen; });
         seen = generation_;
-        if (id >= parts_) continue;
+        if (!open_) continue;
+        ++active_;
       }
-      chunk(id);
-      if (pending_.fetch_sub(1) == 1) {
-        std::lock_guard<std::mutex> g(mu_);
-        done_cv_.notify_all();
-      }
+      work();
+      std::lock_guard<std::mutex> g(mu_);
+      if (--active_ == 0) done_cv_.notify_all();
     }
   }
 
@@ -90,8 +116,11 @@ class Pool {
   std::condition_variable cv_, done_cv_;
   const std::function<void(std::ptrdiff_t, std::ptrdiff_t)>* fn_ = nullptr;
   std::ptrdiff_t n_items_ = 0;
-  int parts_ = 1;
-  std::atomic<int> pending_{0};
+  int chunks_ = 1;
+  std::atomic<int> next_{0}, done_{0};
+  bool open_ = false;
+  int active_ = 0;
+  std::exception_ptr error_;
   unsigned long generation_ = 0;
 };
 
@@ -111,8 +140,11 @@ void parallel_for(std::ptrdiff_t n, std::ptrdiff_t grain,
                   const std::function<void(std::ptrdiff_t, std::ptrdiff_t)>& fn) {
   if (n <= 0) return;
   grain = std::max<std::ptrdiff_t>(1, grain);
-  int parts = static_cast<int>(std::min<std::ptrdiff_t>(kernel_threads(), n / grain));
-  if (parts <= 1 || t_in_region || g_forked.load() || !pool()->run(n, parts, fn)) fn(0, n);
+  // Up to 4 pieces per thread (each at least `grain` items) for dynamic balancing.
+  int chunks = static_cast<int>(std::min<std::ptrdiff_t>(4 * kernel_threads(), n / grain));
+  if (kernel_threads() <= 1 || chunks <= 1 || t_in_region || g_forked.load() ||
+      !pool()->run(n, chunks, fn))
+    fn(0, n);
 }
 
 }  // namespace plait

@@ -74,3 +74,29 @@ def test_adam_update(dtype, n, inplace):
     np.testing.assert_allclose(out, w - 0.01 * m_ref / (np.sqrt(v_ref) + 1e-8),
                                rtol=1e-5, atol=1e-6)
 
+
+
+def test_parallel_kernels_from_several_threads_at_once():
+    """The kernel pool serves one region at a time; concurrent callers run serially or in
+    the pool, never mixing their ranges (csrc/parallel.cc)."""
+    import threading
+    n = 300_001
+    rs = np.random.RandomState(5)
+    ws = [rs.rand(n).astype(np.float32) for _ in range(4)]
+    g = rs.rand(n).astype(np.float32)
+    expect = [w - np.float32(0.5) * g for w in ws]
+    k = native.kernels()
+    errors = []
+
+    def run(i):
+        for _ in range(30):
+            out = np.empty_like(ws[i])
+            k.sgd_update(ws[i], g, out, 0.5, 0.0, 1.0, -1.0)
+            if not np.array_equal(out, expect[i]):
+                errors.append(i)
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
