@@ -13,9 +13,14 @@ GRU r, z, n; G = 4, 3, 1.  R = projection_size or state_size.
 
 Sigmoids are computed as 0.5 * tanh(x / 2) + 0.5: the 1/2 is folded into the gate rows
 of the weights once per call, so one tanh call covers all of a step's gates.
+
+LSTM on NumPy float arrays: each step's gate math (forward: activations, c, tanh(c), h;
+backward: the gate gradients and dc) is one compiled call (csrc/kernels_rnn.cc) between
+the step's NumPy matrix products, instead of about ten whole-block NumPy calls.
 """
 import numpy as np
 
+from . import native
 from .nn_rnn_blas import serial_blas
 
 GATES = {"rnn_relu": 1, "rnn_tanh": 1, "lstm": 4, "gru": 3}
@@ -124,7 +129,6 @@ def run_direction(xp, a, x, w, slot, h0, c0, out, reverse, mask, keep_reserve):
         bh_n = bh[2 * H:]
     else:
         acts += bx + bh
-    whT = xp.ascontiguousarray(wh.T)
     R = h0.shape[1]
     hs = xp.empty((T + 1, N, R), dt)
     hs[0] = h0
@@ -141,12 +145,30 @@ def run_direction(xp, a, x, w, slot, h0, c0, out, reverse, mask, keep_reserve):
         ghn = xp.empty((T, N, H), dt)
         tmp = xp.empty((N, H), dt)
     gh = xp.empty((N, G * H), dt)
+    step = None
+    if mode == "lstm" and native.usable(xp, acts, gh, hs, cs, tc, wh):
+        step = native.kernels().lstm_step_forward
+        lo, hi = (a.lstm_state_clip_min, a.lstm_state_clip_max) if clip else (None, None)
+        # small batches: W_h @ h^T is the faster product (the kernel adds it transposed)
+        tr = N <= 64
+        if tr:
+            gh = xp.empty((G * H, N), dt)
+    if step is None or not tr:
+        whT = xp.ascontiguousarray(wh.T)
     with serial_blas(xp):  # small per-step products: one thread (see nn_rnn_blas)
         for k in range(T):
             t = T - 1 - k if reverse else k
             g, hn = acts[t], hs[k + 1]
-            xp.matmul(hs[k], whT, out=gh)
-            if mode == "lstm":
+            if step is not None and tr:
+                xp.matmul(wh, hs[k].T, out=gh)
+            else:
+                xp.matmul(hs[k], whT, out=gh)
+            if step is not None:
+                step(g, gh, cs[k], cs[k + 1], tc[t], hn if wr is None else hu[t], lo, hi,
+                     a.lstm_state_clip_nan, keep[t] if keep is not None else None, tr)
+                if wr is not None:
+                    xp.matmul(hu[t], wr.T, out=hn)
+            elif mode == "lstm":
                 g += gh
                 xp.tanh(g, out=g)
                 g *= mul
@@ -246,13 +268,32 @@ def backward_direction(xp, a, x, w, slot, rv, dout, dh, dc, reverse, mask, dw, d
     dc = xp.array(dc, dtype=dt) if mode == "lstm" else None
     t1 = xp.empty((N, H), dt)
     dht = xp.empty(dh.shape, dt)
-    if mode == "lstm":
+    step = None
+    if mode == "lstm" and mask is None and native.usable(xp, acts, rv.tc, rv.cs, dgx, dh, dc):
+        step = native.kernels().lstm_step_backward
+        dout_rows = wr is None and dout.dtype == dt and native.usable(xp, dout)
+        dh_next = xp.empty(dh.shape, dt)
+    elif mode == "lstm":
         fac_c, fac_ifg, fac_o = _lstm_factors(xp, acts, rv.tc, cprev, H)
         dgx4 = dgx.reshape(T, N, 4, H)
     with serial_blas(xp):  # small per-step products: one thread (see nn_rnn_blas)
         for k in range(T - 1, -1, -1):
             t = T - 1 - k if reverse else k
             g, d = acts[t], dgx[t]
+            if step is not None:
+                kp = rv.keep[t] if rv.keep is not None else None
+                if dout_rows:
+                    step(g, rv.tc[t], cprev[t], dh, dout[t], dc, kp, d)
+                else:
+                    xp.add(dh, dout[t], out=dht)
+                    if wr is not None:
+                        dR[t] = dht
+                        step(g, rv.tc[t], cprev[t], xp.matmul(dht, wr), None, dc, kp, d)
+                    else:
+                        step(g, rv.tc[t], cprev[t], dht, None, dc, kp, d)
+                xp.matmul(d, wh, out=dh_next)
+                dh, dh_next = dh_next, dh
+                continue
             xp.add(dh, dout[t], out=dht)
             if mask is not None:
                 m = mask[t][:, None]
