@@ -14,6 +14,7 @@ ext = Pybind11Extension(
     "plait._engine",
     sorted(glob.glob("csrc/*.cc")),
     include_dirs=["csrc"],
+    depends=sorted(glob.glob("csrc/*.h")),  # a header edit rebuilds the kernels
     cxx_std=17,
     extra_compile_args=["-O3"],
 )

@@ -324,7 +324,9 @@ def _register_pair(stem, fname, kind, bname, baliases, ename, ealiases, lo_hi, r
                                            signed_rhs, zero_rhs),
                    doc="%s of two arrays, element-wise with broadcasting." % what, **kw))
     if ename:
-        register(OpDef(ename, aliases=ealiases, infer_shape=elemwise,
+        # same shape: the output may take either input's buffer (a hybridized graph's
+        # residual `body + shortcut` then needs no third block); ufuncs allow the aliasing
+        register(OpDef(ename, aliases=ealiases, infer_shape=elemwise, inplace=[(0, 0), (1, 0)],
                        samples=_binary_samples(lo_hi[0], lo_hi[1], rhs,
                                                sampling.same_shape_pairs(), signed_rhs,
                                                zero_rhs),

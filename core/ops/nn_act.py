@@ -17,11 +17,11 @@ import math
 import numpy as np
 
 from ..base import fail
-from . import sampling, special
+from . import native, sampling, special
 from .grad_utils import shape_of
 from .params import Param
 from .registry import BadSample, OpDef, Sample, register
-from .shape_rules import check_input_count, same_as_input
+from .shape_rules import check_input_count, elemwise, same_as_input
 
 _IGNORE = dict(all="ignore")
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -29,13 +29,25 @@ _SELU_LAMBDA = 1.0507009873554804934193349852946
 
 
 # -- Activation ---------------------------------------------------------------------------------
+def _native_ok(xp, *arrays):
+    """The compiled kernels (csrc/kernels_nn.cc) take these arrays (one float dtype)."""
+    return native.usable(xp, *arrays) and all(t.dtype == arrays[0].dtype for t in arrays)
+
+
 def _act_fwd(xp, a, ins, outs):
+    # `out` may be `x` (in-place hint): every step below reads x before overwriting it
     x, out, t = ins[0], outs[0], a.act_type
     with np.errstate(**_IGNORE):
         if t == "relu":
-            out[...] = xp.maximum(x, 0)
-        elif t == "sigmoid":
-            out[...] = 1 / (1 + xp.exp(-x))
+            if _native_ok(xp, x, out):
+                native.kernels().relu_forward(x, out)
+            else:
+                xp.maximum(x, 0, out=out)
+        elif t == "sigmoid":  # 1 / (1 + e^-x) in place, no temporaries
+            xp.negative(x, out=out)
+            xp.exp(out, out=out)
+            xp.add(out, 1, out=out)
+            xp.divide(1, out, out=out)
         elif t == "tanh":
             xp.tanh(x, out=out)
         elif t == "softrelu":  # log(1 + e^x), exactly x above 20 as MXNet
@@ -54,7 +66,7 @@ _ACT_REF = {
 def _act_grad(F, attrs, ins, outs, g):
     x, y, gy, t = ins[0], outs[0], g[0], attrs.act_type
     if t == "relu":
-        return [gy * (x > 0)]
+        return [F._backward_relu(gy, x)]
     if t == "sigmoid":
         return [gy * y * (1 - y)]
     if t == "tanh":
@@ -77,14 +89,74 @@ register(OpDef(
         "log(1+e^x), softsign x/(1+|x|)."))
 
 
+# -- relu's gradient: one op (one pass) instead of a comparison and a product --------------------
+def _relu_bwd(xp, a, ins, outs):
+    gy, x, out = ins[0], ins[1], outs[0]
+    if _native_ok(xp, gy, x, out):
+        native.kernels().relu_backward(gy, x, out)
+    else:
+        with np.errstate(**_IGNORE):
+            xp.multiply(gy, x > 0, out=out)
+
+
+def _relu_bwd_grad(F, attrs, ins, outs, g):
+    return [F._backward_relu(g[0], ins[1]), F.zeros_like(ins[1])]
+
+
+def _relu_bwd_samples(dtype):
+    v = sampling.values
+    return [Sample([v(s, dtype, -3, 3, seed=i), v(s, dtype, -3, 3, seed=i + 5)])
+            for i, s in enumerate([(3, 4), (2, 3, 2), (5,), (1,)])]
+
+
+register(OpDef(
+    "_backward_relu", inputs=("ograd", "data"), infer_shape=elemwise,
+    forward=_relu_bwd, dtypes="float", inplace=[(0, 0)], gradient=_relu_bwd_grad,
+    reference=lambda a, gy, x: (gy * (x > 0)).astype(gy.dtype), samples=_relu_bwd_samples,
+    doc="Gradient of relu: ograd * (data > 0), where data is relu's input or its output "
+        "(relu'(0) = 0)."))
+
+
+def _leaky_bwd(xp, a, ins, outs):
+    gy, x, out = ins[0], ins[1], outs[0]
+    if _native_ok(xp, gy, x, out):
+        native.kernels().relu_backward(gy, x, out, a.slope)
+    else:
+        with np.errstate(**_IGNORE):
+            xp.multiply(gy, xp.where(x > 0, x.dtype.type(1), x.dtype.type(a.slope)), out=out)
+
+
+def _leaky_bwd_grad(F, attrs, ins, outs, g):
+    return [F._backward_leaky(g[0], ins[1], slope=attrs.slope), F.zeros_like(ins[1])]
+
+
+register(OpDef(
+    "_backward_leaky", inputs=("ograd", "data"), infer_shape=elemwise,
+    params={"slope": Param("float", 0.25, doc="the slope for data <= 0")},
+    forward=_leaky_bwd, dtypes="float", inplace=[(0, 0)], gradient=_leaky_bwd_grad,
+    reference=lambda a, gy, x: (gy * np.where(x > 0, 1.0, a.slope)).astype(gy.dtype),
+    samples=lambda dt: [Sample(s.inputs, {"slope": sl})
+                        for s, sl in zip(_relu_bwd_samples(dt), (0.25, 0.1, -0.5, 0.0))],
+    doc="Gradient of LeakyReLU act_type='leaky': ograd * (1 if data > 0 else slope)."))
+
+
 # -- LeakyReLU ----------------------------------------------------------------------------------
 def _gamma_view(gamma, ndim):
     """gamma of shape (C,) viewed to broadcast along axis 1 of an ndim-d input."""
     return gamma.reshape((1, -1) + (1,) * (ndim - 2)) if ndim >= 2 else gamma
 
 
+_LEAKY_KIND = {"leaky": 0, "prelu": 1, "elu": 2, "selu": 3}  # csrc/kernels_nn.cc's kinds
+
+
 def _leaky_fwd(xp, a, ins, outs):
+    # each branch computes into temporaries before writing: `out` may be `x` (in-place hint)
     x, out, t = ins[0], outs[0], a.act_type
+    if t in _LEAKY_KIND and _native_ok(xp, *ins, out):
+        slope, scale = (_SELU_ALPHA, _SELU_LAMBDA) if t == "selu" else (a.slope, 1.0)
+        native.kernels().leaky_forward(x, out, _LEAKY_KIND[t], slope, scale,
+                                       ins[1] if t == "prelu" else None)
+        return
     s = x.dtype.type(a.slope)
     with np.errstate(**_IGNORE):
         if t == "leaky":
@@ -121,9 +193,9 @@ def _leaky_ref(a, x, gamma=None):
 
 def _leaky_grad(F, attrs, ins, outs, g):
     x, y, gy, t = ins[0], outs[0], g[0], attrs.act_type
-    pos = x > 0
     if t == "leaky":
-        return [gy * (pos * (1 - attrs.slope) + attrs.slope)]
+        return [F._backward_leaky(gy, x, slope=attrs.slope)]
+    pos = x > 0
     if t == "elu":
         return [gy * (pos + (1 - pos) * (y + attrs.slope))]
     if t == "selu":
@@ -194,6 +266,7 @@ register(OpDef(
         "lower_bound": Param("float", 0.125, doc="Lower bound of the random slope (rrelu)."),
         "upper_bound": Param("float", 0.334, doc="Upper bound of the random slope (rrelu).")},
     infer_shape=_leaky_shape, forward=_leaky_fwd, dtypes="float", reference=_leaky_ref,
+    inplace=[(0, 0)],
     samples=_leaky_samples, bad_samples=_leaky_bad, gradient=_leaky_grad,
     doc="Leaky ReLU family: leaky (x or slope*x), elu (x or slope*(e^x-1)), selu, gelu "
         "(0.5x(1+erf(x/sqrt 2))), prelu (x or gamma*x, gamma along axis 1: the input "

@@ -25,6 +25,7 @@ second-order gradients through these layers are not available.
 import numpy as np
 
 from ..base import fail
+from . import native
 from .params import Attrs, Param, non_negative
 from .registry import BadSample, OpDef, Sample, first_input_type, register
 from .sampling import values
@@ -109,19 +110,38 @@ def _bn_shape(attrs, shapes):
     return [tuple(d)] + ([(c,), (c,)] if attrs.get("output_mean_var") else [])
 
 
+def _native_ok(xp, x, *arrays):
+    """The compiled kernels (csrc/kernels_nn.cc) take these arrays: non-empty, one dtype."""
+    return x.size > 0 and native.usable(xp, x, *arrays) and all(
+        t.dtype == x.dtype for t in arrays)
+
+
 def _bn_forward(xp, a, ins, outs):
     x, gamma, beta, mm, mv = ins
     ax = a.axis % x.ndim
-    red = tuple(i for i in range(x.ndim) if i != ax)
-    bs = _bshape(x.ndim, ax, x.shape[ax])
     train = a.get("__is_train__", False) and not a.use_global_stats
-    if train:
-        mean, var = x.mean(axis=red), x.var(axis=red)
+    if _native_ok(xp, x, gamma, beta, mm, mv, outs[0]):
+        # one pass per element (the batch stats: per channel, while it is in cache)
+        if train:
+            mean, var = xp.empty_like(mm), xp.empty_like(mv)
+            native.kernels().bn_train_forward(x, gamma, beta, outs[0], mean, var, a.eps,
+                                              bool(a.fix_gamma), ax)
+            invstd = 1.0 / xp.sqrt(var + a.eps)
+        else:
+            mean, var = mm, mv
+            invstd = 1.0 / xp.sqrt(var + a.eps)
+            scale = invstd if a.fix_gamma else gamma * invstd
+            native.kernels().bn_affine(x, mean, scale, beta, outs[0], ax)
     else:
-        mean, var = mm, mv
-    invstd = 1.0 / xp.sqrt(var + a.eps)
-    scale = invstd if a.fix_gamma else gamma * invstd
-    outs[0][...] = (x - mean.reshape(bs)) * scale.reshape(bs) + beta.reshape(bs)
+        red = tuple(i for i in range(x.ndim) if i != ax)
+        bs = _bshape(x.ndim, ax, x.shape[ax])
+        if train:
+            mean, var = x.mean(axis=red), x.var(axis=red)
+        else:
+            mean, var = mm, mv
+        invstd = 1.0 / xp.sqrt(var + a.eps)
+        scale = invstd if a.fix_gamma else gamma * invstd
+        outs[0][...] = (x - mean.reshape(bs)) * scale.reshape(bs) + beta.reshape(bs)
     if len(outs) == 3:
         outs[1][...] = mean
         outs[2][...] = invstd
@@ -208,7 +228,7 @@ register(OpDef(
             "min_calib_range": Param("float", None, "quantization only; ignored"),
             "max_calib_range": Param("float", None, "quantization only; ignored")},
     infer_shape=_bn_shape, forward=_bn_forward, dtypes=_FLOAT, test_dtypes=_FLOAT,
-    mutates=(3, 4), train_aware=True, gradient=_bn_grad, grad_inputs=(0, 1, 2),
+    mutates=(3, 4), inplace=[(0, 0)], train_aware=True, gradient=_bn_grad, grad_inputs=(0, 1, 2),
     reference=_bn_ref, samples=_bn_samples, bad_samples=_bn_bad, tol=(2e-5, 2e-5),
     doc="Batch normalization over every axis but `axis`: out = (data - mean) / sqrt(var + eps)"
         " * gamma + beta, with the batch's statistics in training (updating moving_mean and "
@@ -225,8 +245,13 @@ def _bn_bwd_shape(attrs, shapes):
     return [tuple(d), (c,), (c,)]
 
 
-def _bn_bwd(xp, a, og, x, gamma, mm, mv):
+def _bn_bwd(xp, a, ins, outs):
+    og, x, gamma, mm, mv = ins
     ax = a.axis % x.ndim
+    if _native_ok(xp, x, og, gamma, mm, mv, *outs):
+        native.kernels().bn_backward(og, x, gamma, mm, mv, outs[0], outs[1], outs[2], a.eps,
+                                     bool(a.fix_gamma), bool(a.use_global_stats), ax)
+        return
     c = x.shape[ax]
     bs = _bshape(x.ndim, ax, c)
     red = tuple(i for i in range(x.ndim) if i != ax)
@@ -240,7 +265,7 @@ def _bn_bwd(xp, a, og, x, gamma, mm, mv):
         dx, dg, db = _affine_norm_bwd(xp, og, x, g.reshape(bs), red, a.eps, red)
     if a.fix_gamma:
         dg = xp.zeros_like(gamma)
-    return dx, dg, db
+    outs[0][...], outs[1][...], outs[2][...] = dx, dg, db
 
 
 def _bn_bwd_ref(a, og, x, gamma, mm, mv):
@@ -272,8 +297,8 @@ register(OpDef(
             "use_global_stats": Param("bool", False, "the forward used the moving stats "
                                       "(inference, or use_global_stats)"),
             "axis": Param("int", 1, "the channel axis")},
-    infer_shape=_bn_bwd_shape, compute=_bn_bwd, dtypes=_FLOAT, test_dtypes=_FLOAT,
-    nondiff=True, reference=_bn_bwd_ref, samples=_bn_bwd_samples, tol=_BWD_TOL,
+    infer_shape=_bn_bwd_shape, forward=_bn_bwd, dtypes=_FLOAT, test_dtypes=_FLOAT,
+    nondiff=True, inplace=[(0, 0)], reference=_bn_bwd_ref, samples=_bn_bwd_samples, tol=_BWD_TOL,
     bad_samples=lambda: [BadSample([np.ones((2, 4), np.float32), np.ones((2, 3), np.float32)]
                                    + [np.ones(3, np.float32)] * 3, match=("ograd", "(2, 4)"))],
     doc="Gradient of BatchNorm w.r.t. data, gamma and beta (batch statistics, or the moving "
