@@ -16,8 +16,9 @@ int init_tape(PyObject* m);  // tape.cc: AGInfo, Node, record
 void register_graph_exec(pybind11::module_& m);  // graph_exec.cc: run_graph
 int init_async(PyObject* m);  // async_op.cc: push_async
 void register_kernels_optim(pybind11::module_& m);  // kernels_optim.cc
-void register_kernels_rnn(pybind11::module_& m);  // kernels_rnn.cc (+ kernels_softmax.cc)
 void register_kernels_nn(pybind11::module_& m);  // kernels_nn.cc
+void register_kernels_conv(pybind11::module_& m);  // kernels_conv.cc (+ kernels_pool.cc)
+void register_kernels_rnn(pybind11::module_& m);  // kernels_rnn.cc
 }
 
 namespace {
@@ -64,6 +65,7 @@ PYBIND11_MODULE(_engine, m) {
   plait::register_plan_memory(m);
   plait::register_graph_exec(m);
   plait::register_kernels_optim(m);
-  plait::register_kernels_rnn(m);
   plait::register_kernels_nn(m);
+  plait::register_kernels_conv(m);
+  plait::register_kernels_rnn(m);
 }

@@ -29,11 +29,18 @@ image a chunk in its large stages; one column buffer is reused for all chunks of
   offset's add is one long contiguous run; that grows the GEMM by padded/output width, so
   it is used only while (growth - 1) * F/G <= _FLAT_MAX_EXTRA (it won on LeNet's conv2 and
   64-channel 32x32 layers, lost on 256-512-filter layers at 4x4-8x8).
+- Compiled kernels (csrc/kernels_conv.cc; NumPy float32/float64, see native.py): im2col
+  for both layouts writes every entry, padding zeros included (so the buffer needs no zero
+  fill), 1.0-2x the slice copies; col2im overwrites the chunk's images (no zero fill of
+  dx) at 2-4x the per-offset slice adds, which makes the _col2im_flat GEMM growth a loss:
+  _col2im_native always runs the plain GEMM.  _put_rows' transpose + bias is one C++ pass.
+  The xp code below stays the CuPy path and the reference.
 """
 import functools
 import itertools
 
 from ..base import fail
+from . import native
 
 LAYOUTS = {1: "NCW", 2: "NCHW", 3: "NCDHW"}  # the channel-first layout of nd spatial axes
 _CHUNK_ELEMS = 1 << 20  # column elements per chunk (4 MiB of float32; x4 for grouped GEMMs)
@@ -154,7 +161,10 @@ class _Columns:
         self.xp, self.x, self.k, self.osp, self.G = xp, x, tuple(k), tuple(osp), G
         self.per_image = per_image
         self.pointwise = _pointwise(k, s, p)
-        self.plan = None if self.pointwise else _plan(x.shape[2:], k, s, d, p, osp)
+        self.geom = (tuple(s), tuple(d), tuple(p))
+        self.native = not self.pointwise and native.usable(xp, x)  # im2col in C++
+        self.plan = None if self.pointwise or self.native else \
+            _plan(x.shape[2:], k, s, d, p, osp)
         self.buf = None
 
     def get(self, a, z):
@@ -173,12 +183,16 @@ class _Columns:
         else:  # x[a:z] seen as (C, n, *in), a view
             shape, src, pre, mid = (C,) + self.k + (n,) + self.osp, x[a:z].swapaxes(0, 1), \
                 (slice(None),), (slice(None),)
-        if self.buf is None or self.buf.shape != shape:
-            self.buf = xp.zeros(shape, x.dtype)
+        if self.buf is None or self.buf.shape != shape:  # C++ writes the padding zeros
+            self.buf = (xp.empty if self.native else xp.zeros)(shape, x.dtype)
         col = self.buf
-        head = (slice(None), slice(None))
-        for kid, osl, isl in self.plan:
-            col[pre + kid + mid + osl] = src[head + isl]
+        if self.native:
+            native.kernels().im2col(x, col, a, n, self.osp, self.k, *self.geom,
+                                    not self.per_image)
+        else:
+            head = (slice(None), slice(None))
+            for kid, osl, isl in self.plan:
+                col[pre + kid + mid + osl] = src[head + isl]
         if self.per_image:
             return col.reshape(n, G, -1, P)
         return col.reshape(G, -1, n * P)
@@ -197,6 +211,9 @@ def _put_rows(xp, res, out, a, z, bias):
     """out[a:z] (n, F, *O) = res (G, F/G, n*P) transposed back (+ bias), one pass."""
     n, F = z - a, out.shape[1]
     dst = out[a:z].reshape(n, F, -1)
+    if native.usable(xp, res, dst) and (bias is None or native.usable(xp, bias)) and \
+            len({res.dtype, dst.dtype, (bias if bias is not None else res).dtype}) == 1:
+        return native.kernels().swap01(res, dst, F, n, bias)
     src = res.reshape(F, n, -1).swapaxes(0, 1)
     if bias is None:
         dst[...] = src
@@ -248,6 +265,9 @@ def conv_data_grad(xp, dy, w, in_sp, k, s, d, p, G, dtype, out=None):
             for a, z in chunks:
                 _put_rows(xp, xp.matmul(wt, _rows(xp, dy, a, z, G)), dx, a, z, None)
         return dx
+    if native.usable(xp, dy, w) and (out is None or native.usable(xp, out)) \
+            and dy.dtype == w.dtype == xp.dtype(dtype):
+        return _col2im_native(xp, dy, wt, in_sp, k, s, d, p, G, C, out)
     flat_extra = (_flat_growth(in_sp, p, osp) - 1) * (F // G)  # extra GEMM work, in filters
     if all(ss == 1 for ss in s) and flat_extra <= _FLAT_MAX_EXTRA:
         return _col2im_flat(xp, dy, wt, in_sp, k, d, p, G, C, dtype, out)
@@ -271,6 +291,23 @@ def conv_data_grad(xp, dy, w, in_sp, k, s, d, p, G, dtype, out=None):
             dxs, pre, mid = dx[a:z].swapaxes(0, 1), head, head       # (C, n, *in), a view
         for kid, osl, isl in plan:  # col2im: one strided slice add per kernel offset
             dxs[head + head + isl] += dcols[pre + kid + mid + osl]
+    return dx
+
+
+def _col2im_native(xp, dy, wt, in_sp, k, s, d, p, G, C, out):
+    """conv_data_grad with the compiled col2im: per chunk, the GEMM w^T . dy in either
+    layout, then one C++ pass that overwrites the chunk's images of dx with the scatter-add
+    (no zero fill of dx, no GEMM growth as in _col2im_flat)."""
+    N, F = dy.shape[:2]
+    osp = dy.shape[2:]
+    P = _prod(osp)
+    dx = xp.empty((N, C) + tuple(in_sp), dy.dtype) if out is None else out
+    chunks, per_image = _strategy(N, F // G, wt.shape[1], P, wt.shape[1] * G * P)
+    for a, z in chunks:
+        n = z - a
+        rows = dy[a:z].reshape(n, G, F // G, P) if per_image else _rows(xp, dy, a, z, G)
+        dcols = xp.matmul(wt, rows)     # (n, G, Cg*K, P) or (G, Cg*K, n*P)
+        native.kernels().col2im(dcols, dx, a, n, osp, k, s, d, p, not per_image)
     return dx
 
 

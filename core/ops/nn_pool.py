@@ -12,6 +12,8 @@ Pooling works on channel-first data (N, C, *spatial), 1-3 spatial axes, through 
 - max's gradient goes to the FIRST maximum of each window (row-major), as MXNet's.
 The gradient is the hidden `_backward_Pooling(out_grad, data, output)`, which has no gradient
 of its own (nondiff: second order through Pooling is not supported).
+max/avg/sum (not global) run as compiled kernels (csrc/kernels_pool.cc) on NumPy
+float32/float64 arrays, giving the xp path's results bit for bit (ties, NaN, summation order).
 UpSampling is in nn_upsample.py.
 """
 import itertools
@@ -19,6 +21,7 @@ import itertools
 import numpy as np
 
 from ..base import fail
+from . import native
 from .nn_conv_impl import LAYOUTS, parse_attrs_of
 from .params import Param
 from .registry import BadSample, OpDef, Sample, register
@@ -213,6 +216,18 @@ def _tiled_backward(xp, t, g, x, y, k, osp, dx):
         xp.multiply(g, hit, out=d[idx])
 
 
+_NATIVE_KINDS = {"max": 0, "avg": 1, "sum": 2}
+
+
+def _native(xp, attrs, arrays, k, s, p, osp, in_sp):
+    """The compiled kernel's arguments (kernel, stride, pad, kind, include_pad, tiled) when
+    it can run on these arrays (max/avg/sum, NumPy float32/float64 of one dtype), else None."""
+    kind = _NATIVE_KINDS.get(attrs.pool_type)
+    if kind is None or not native.usable(xp, *arrays) or len({a.dtype for a in arrays}) != 1:
+        return None
+    return k, s, p, kind, _include_pad(attrs), _tiled(k, s, p, osp, in_sp)
+
+
 def _spatial(x):
     return tuple(range(2, x.ndim))
 
@@ -237,6 +252,9 @@ def _forward(xp, attrs, ins, outs):
     if attrs.global_pool:
         return _global_forward(xp, attrs, x, out)
     k, s, p, osp = geometry(attrs, x.shape)
+    args = _native(xp, attrs, (x, out), k, s, p, osp, x.shape[2:])
+    if args is not None:
+        return native.kernels().pool_forward(x, out, *args)
     if t in ("max", "avg", "sum") and _tiled(k, s, p, osp, x.shape[2:]):
         return _tiled_forward(xp, t, x, k, osp, out)
     xpad = _padded(xp, x, k, s, p, osp, -np.inf if t == "max" else 0)
@@ -383,6 +401,9 @@ def _bforward(xp, attrs, ins, outs):
     if attrs.global_pool:
         return _global_backward(xp, attrs, g, x, y, outs[0])
     k, s, p, osp = geometry(attrs, x.shape)
+    args = _native(xp, attrs, (g, x, y, outs[0]), k, s, p, osp, x.shape[2:])
+    if args is not None:
+        return native.kernels().pool_backward(g, x, y, outs[0], *args)
     if t in ("max", "avg", "sum") and _tiled(k, s, p, osp, x.shape[2:]):
         return _tiled_backward(xp, t, g, x, y, k, osp, outs[0])
     xpad = _padded(xp, x, k, s, p, osp, -np.inf if t == "max" else 0)
