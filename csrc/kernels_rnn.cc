@@ -34,6 +34,17 @@ struct Clip {
   double lo = 0, hi = 0;
 };
 
+// The optional state-clip mask `keep` (None, or n C-contiguous bools); nullptr for None.
+bool* keep_mask(const char* op, const py::object& keep, idx n) {
+  if (keep.is_none()) return nullptr;
+  py::array k = keep.cast<py::array>();
+  if (!k.dtype().is(py::dtype::of<bool>()) || !(k.flags() & py::array::c_style) ||
+      k.size() != n)
+    bad(op, "keep must be a C-contiguous bool array of " + std::to_string(n) +
+                " elements, got " + shape_str(k));
+  return ptr<bool>(k);
+}
+
 template <typename T>
 PLAIT_INLINE void lstm_fwd_rows_t(T* g, const T* gh, const T* cp, T* cn, T* tc, T* h,
                                   bool* keep, idx r0, idx r1, idx H, Clip cl) {
@@ -127,15 +138,7 @@ void lstm_fwd(py::array g, py::array gh, py::array cp, py::array cn, py::array t
   check(op, "c", cn, g, N, H);
   check(op, "tanh_c", tc, g, N, H);
   check(op, "h", h, g, N, H);
-  bool* kp = nullptr;
-  if (!keep.is_none()) {
-    py::array k = keep.cast<py::array>();
-    if (!k.dtype().is(py::dtype::of<bool>()) || !(k.flags() & py::array::c_style) ||
-        k.size() != N * H)
-      bad(op, "keep must be a C-contiguous bool array of " + std::to_string(N * H) +
-                  " elements, got " + shape_str(k));
-    kp = ptr<bool>(k);
-  }
+  bool* kp = keep_mask(op, keep, N * H);
   T *pg = ptr<T>(g), *pgh = ptr<T>(gh), *pcp = ptr<T>(cp), *pcn = ptr<T>(cn), *ptc = ptr<T>(tc),
     *ph = ptr<T>(h);
   py::gil_scoped_release nogil;  // one step is tens of microseconds: no parallel_for
@@ -229,15 +232,7 @@ void lstm_bwd(py::array acts, py::array tc, py::array cp, py::array dha, py::obj
     check(op, "dout", b, acts, N, H);
     pb = ptr<T>(b);
   }
-  const bool* kp = nullptr;
-  if (!keep.is_none()) {
-    py::array k = keep.cast<py::array>();
-    if (!k.dtype().is(py::dtype::of<bool>()) || !(k.flags() & py::array::c_style) ||
-        k.size() != N * H)
-      bad(op, "keep must be a C-contiguous bool array of " + std::to_string(N * H) +
-                  " elements, got " + shape_str(k));
-    kp = ptr<bool>(k);
-  }
+  const bool* kp = keep_mask(op, keep, N * H);
   const T *pa = ptr<T>(acts), *pt = ptr<T>(tc), *pc = ptr<T>(cp), *ph = ptr<T>(dha);
   T *pdc = ptr<T>(dc), *pd = ptr<T>(d4);
   py::gil_scoped_release nogil;
