@@ -13,7 +13,7 @@ import numpy as np
 from ..base import fail
 from .params import Param
 from .registry import BadSample, OpDef, register
-from .shape import _ALL_TYPES, _copy_into, _reshape_grad, _samples, _size
+from .shape import _ALL_TYPES, _copy_into, _reshape_grad, _samples, _size, view_op
 
 
 # -- Reshape --------------------------------------------------------------------------------------
@@ -188,7 +188,7 @@ def _reshape_bad():
             BadSample([x], {"shape": (0, -2), "reverse": True}, match=("shape",))]
 
 
-register(OpDef(
+view_op(OpDef(
     "Reshape", aliases=("reshape",),
     params={"shape": Param("shape", (), check=_reshape_codes,
                            doc="The target shape, with MXNet's special codes 0, -1, -2, -3, -4."),

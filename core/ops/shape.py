@@ -18,8 +18,27 @@ from .shape_rules import check_nonnegative_axis, normalize_axes, normalize_axis
 
 
 def _copy_into(xp, a, ins, outs):
-    """Kernel of every pure-view op: the output's values are the view's."""
-    outs[0][...] = ins[0].reshape(outs[0].shape)
+    """Kernel of every pure-view op: the output's values are the view's.  Nothing to do
+    when the memory planner gave the output the input's own buffer (view_op)."""
+    src, dst = ins[0], outs[0]
+    if src.size and _data_ptr(src) == _data_ptr(dst) and src.flags.c_contiguous \
+            and dst.flags.c_contiguous:
+        return
+    dst[...] = src.reshape(dst.shape)
+
+
+def _data_ptr(a):
+    """Address of a NumPy or CuPy array's first element."""
+    d = getattr(a, "__array_interface__", None) or a.__cuda_array_interface__
+    return d["data"][0]
+
+
+def view_op(opdef):
+    """Register a pure-view op (Reshape, Flatten, expand_dims, ...) whose in-place pair is an
+    identity: its output IS its input reshaped, so the planner may give both one buffer even
+    while the input is still read later (no copy in planned graphs)."""
+    opdef.inplace_identity = (True,) * len(opdef.inplace)
+    return register(opdef)
 
 
 def _reshape_grad(F, a, ins, outs, g):
@@ -93,7 +112,7 @@ def _expand_shape(a, shapes):
 
 
 _expand_shape.bad_shapes = []
-register(OpDef(
+view_op(OpDef(
     "expand_dims",
     params={"axis": Param("int", doc="Where the new axis goes, in [-ndim-1, ndim].")},
     infer_shape=_expand_shape, forward=_copy_into, inplace=[(0, 0)], gradient=_reshape_grad,
@@ -120,7 +139,7 @@ def _squeeze_shape(a, shapes):
 
 
 _squeeze_shape.bad_shapes = []
-register(OpDef(
+view_op(OpDef(
     "squeeze",
     params={"axis": Param("axes", None, doc="The size-1 axes to remove; None removes all.")},
     infer_shape=_squeeze_shape, forward=_copy_into, inplace=[(0, 0)], gradient=_reshape_grad,
@@ -142,7 +161,7 @@ def _flatten_shape(a, shapes):
 
 
 _flatten_shape.bad_shapes = []
-register(OpDef(
+view_op(OpDef(
     "Flatten", aliases=("flatten",), infer_shape=_flatten_shape, forward=_copy_into,
     inplace=[(0, 0)], reference=lambda a, x: x.reshape(x.shape[0], -1), gradient=_reshape_grad,
     samples=_samples([((2, 3, 4), {}), ((3, 4), {}), ((5,), {}), ((2, 1, 3, 2), {})]),

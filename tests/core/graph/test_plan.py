@@ -402,3 +402,18 @@ def test_random_graphs_match_unplanned_execution(seed):
     graph, names = random_graph(rng, int(rng.randint(3, 40)))
     ig, p = check(graph, feed(*names, seed=seed))
     assert p.total_bytes <= p.naive_bytes
+
+
+@pytest.mark.parametrize("view", [("Reshape", {"shape": (-1,)}), ("Flatten", {}),
+                                  ("expand_dims", {"axis": 0})])
+def test_registry_view_ops_share_their_input_block_while_it_is_still_read(view):
+    """Reshape/Flatten/expand_dims declare an identity in-place pair: their output shares the
+    input's block even though the input has another reader after them, and the run (whose
+    kernel then skips the self-copy) still gives the fresh-buffer results."""
+    x = var("x")
+    a = node("relu", x)
+    v = node(view[0], a, **view[1])
+    late = node("tanh", a)          # reads a after the view
+    ig, p = check(ir.Graph([E(node("sum", v)), E(late)]), feed("x"))
+    sid = p.storage_id
+    assert sid[ig.entry_id(E(v))] == sid[ig.entry_id(E(a))]
