@@ -6,6 +6,8 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include "kernels_args.h"
+
 #include <cstddef>
 #include <string>
 
@@ -14,19 +16,8 @@ namespace nn_args {
 
 namespace py = pybind11;
 using idx = std::ptrdiff_t;
-
-[[noreturn]] inline void bad(const char* op, const std::string& msg) {
-  throw py::value_error(std::string(op) + ": " + msg);
-}
-
-inline std::string shape_str(const py::array& a) {
-  std::string s = "(";
-  for (py::ssize_t i = 0; i < a.ndim(); ++i) {
-    s += std::to_string(a.shape(i));
-    if (a.ndim() == 1 || i + 1 < a.ndim()) s += a.ndim() == 1 ? "," : ", ";
-  }
-  return s + ")";
-}
+using kargs::bad;
+using kargs::shape_str;
 
 inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
 

@@ -6,6 +6,8 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include "kernels_args.h"
+
 #include <algorithm>
 #include <string>
 
@@ -21,6 +23,8 @@ namespace py = pybind11;
 using idx = std::ptrdiff_t;
 using rnnmath::exp_t;
 using rnnmath::tanh_t;
+using kargs::bad;
+using kargs::shape_str;
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define PLAIT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -28,16 +32,6 @@ using rnnmath::tanh_t;
 #define PLAIT_CLONES
 #endif
 #define PLAIT_INLINE inline __attribute__((always_inline))
-
-inline std::string shape_str(const py::array& a) {
-  std::string s = "(";
-  for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
-  return s + (a.ndim() == 1 ? ",)" : ")");
-}
-
-[[noreturn]] inline void bad(const char* op, const std::string& msg) {
-  throw py::value_error(std::string(op) + ": " + msg);
-}
 
 // `a` is C-contiguous, has `like`'s dtype and (rows, cols) elements (any rank).
 inline void check(const char* op, const char* name, const py::array& a, const py::array& like,

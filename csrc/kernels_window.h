@@ -6,6 +6,8 @@
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+
+#include "kernels_args.h"
 #include <pybind11/stl.h>
 
 #include <cstddef>
@@ -17,16 +19,8 @@ namespace window {
 
 namespace py = pybind11;
 using idx = std::ptrdiff_t;
-
-[[noreturn]] inline void bad(const std::string& op, const std::string& msg) {
-  throw py::value_error(op + ": " + msg);
-}
-
-inline std::string shape_str(const py::array& a) {
-  std::string s = "(";
-  for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
-  return s + (a.ndim() == 1 ? ",)" : ")");
-}
+using kargs::bad;
+using kargs::shape_str;
 
 // 0 for float32, 1 for float64; anything else is an error naming the op and argument.
 inline int float_kind(const std::string& op, const char* name, const py::array& a) {

@@ -164,7 +164,7 @@ _MOM_ATTRS = [dict(lr=0.1), dict(lr=0.05, momentum=0.9, wd=0.1, rescale_grad=0.5
 def _sgd_fwd(xp, a, ins, outs):
     w, g = ins
     lr, wd, rs, cg = p(a, w.dtype, "lr", "wd", "rescale_grad", "clip_gradient")
-    if native.usable(xp, w, g, outs[0]) and w.dtype == g.dtype == outs[0].dtype:
+    if native.usable(xp, w, g, outs[0]):  # one dtype: the type rule and out= check
         native.kernels().sgd_update(w, g, outs[0], lr, wd, rs, cg)
         return
     r = rescaled(xp, g, rs, cg)
@@ -189,7 +189,7 @@ update_op("sgd_update", ("weight", "grad"), dict(common_params(), lazy_update=_l
 def _sgd_mom_fwd(xp, a, ins, outs):
     w, g, mom = ins
     lr, m, wd, rs, cg = p(a, w.dtype, "lr", "momentum", "wd", "rescale_grad", "clip_gradient")
-    if native.usable(xp, w, g, mom, outs[0]) and w.dtype == g.dtype == mom.dtype == outs[0].dtype:
+    if native.usable(xp, w, g, mom, outs[0]):  # one dtype: the type rule and out= check
         native.kernels().sgd_mom_update(w, g, mom, outs[0], lr, m, wd, rs, cg)
         return
     # in-place passes only: one temporary (r), no w + mom temporary, no wd pass when wd == 0

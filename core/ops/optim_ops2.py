@@ -25,7 +25,7 @@ def _adam_fwd(xp, a, ins, outs):
     w, g, mean, var = ins
     lr, b1, b2, eps, wd, rs, cg = p(a, w.dtype, "lr", "beta1", "beta2", "epsilon", "wd",
                                     "rescale_grad", "clip_gradient")
-    if native.usable(xp, w, g, mean, var, outs[0]) and len({x.dtype for x in (*ins, outs[0])}) == 1:
+    if native.usable(xp, w, g, mean, var, outs[0]):  # one dtype: the type rule, out= check
         native.kernels().adam_update(w, g, mean, var, outs[0], lr, b1, b2, eps, wd, rs, cg)
         return
     r = rescaled(xp, g, rs, cg, extra=w * wd)
