@@ -1,10 +1,13 @@
 """The cached graph behind a hybridized HybridBlock (MXNet's CachedOp).
 
 A `CachedGraph` holds the traced Symbol and, per input signature (shapes, dtypes,
-context) and mode, one bound Executor whose arguments are fresh buffers for the data
-inputs and the Parameters' own data arrays (so in-place optimizer updates are seen
-without copying).  A call copies the inputs into the data buffers, runs the planned
-graph, and returns copies of the outputs (the executor reuses its output buffers).
+context) and mode, one bound Executor whose arguments are the Parameters' own data
+arrays (so in-place optimizer updates are seen without copying).  Nothing is copied in
+or out: a call rebinds the graph's data inputs to the caller's arrays (BoundGraph.feed;
+a copy only for non-contiguous or foreign-context inputs), gives every output a fresh
+buffer before the planned graph runs, and returns those (the buffers of earlier calls
+stay the caller's); backward likewise reads the head gradients where they are and
+writes each argument gradient into a fresh buffer that autograd then owns.
 
 Under autograd.record() the call is recorded as ONE tape node whose gradient rule runs
 the executor's backward and hands the argument gradients to autograd, which writes
@@ -12,6 +15,11 @@ them into the Parameters' .grad (respecting grad_req 'write'/'add'/'null').  Inf
 calls use a second executor bound without gradients, so no backward graph is planned.
 """
 from ..core import autograd as _ag
+
+
+def _copy_of(bound, eid):
+    from ..ndarray.ndarray import NDArray
+    return NDArray(bound.bufs[eid], bound.ctx, bound.vars[eid]).copy()
 
 
 class _CachedOpNode:
@@ -30,15 +38,11 @@ class _CachedOpNode:
             with _ag.pause(train_mode=self.train):
                 aux = [a.copy() for a in ex.aux_arrays]  # keep running statistics as
                 entry.load_inputs(inputs[:entry.n_data])  # they are: updated once only
-                ex.forward(is_train=self.train)
+                entry.run_forward(self.train)  # fresh outputs: the other call's stay
                 for src, dst in zip(aux, ex.aux_arrays):
                     src.copyto(dst)
             entry.token = self.token
-        ex.backward(list(out_grads), is_train=self.train)
-        grads = []
-        for g in entry.arg_grads:
-            grads.append(None if g is None else g.copy())
-        return grads
+        return entry.run_backward(list(out_grads), self.train)
 
 
 class _Entry:
@@ -51,17 +55,37 @@ class _Entry:
         self.param_arrays = param_arrays  # [(arg index, NDArray, its buffer)]
         self.token = None
         self.reqs = None  # which parameters had grad_req 'null' when bound (training)
+        self.bound = b = ex._bound
+        self.data_entries = [b.arg_entries[i] for i in data_pos]
         # gradients in node-input order: data inputs first, then parameters
-        ga = ex.grad_arrays
-        self.arg_grads = [ga[i] for i in data_pos] + [ga[i] for i, _, _ in param_arrays
-                                                       if i is not None]
+        self.grad_pos = list(data_pos) + [i for i, _, _ in param_arrays if i is not None]
+        self.arg_grads = [ex.grad_arrays[i] for i in self.grad_pos]
 
     def load_inputs(self, inputs):
-        args = self.ex.arg_arrays
-        for pos, x in zip(self.data_pos, inputs):
-            dst = args[pos]
-            if x is not dst:
-                x.copyto(dst)
+        b, args = self.bound, self.ex.arg_arrays
+        for pos, e, x in zip(self.data_pos, self.data_entries, inputs):
+            b.feed(e, x, args[pos])
+
+    def run_forward(self, train):
+        """Run forward into fresh output buffers and return them; an output that is a
+        graph input, or repeats an earlier output, is returned as a copy."""
+        b, done = self.bound, set()
+        outs = []
+        for e in b.head_entries:
+            outs.append(None if e in b.external or e in done else b.fresh(e))
+            done.add(e)
+        self.ex.forward(is_train=train)
+        return [o if o is not None else _copy_of(b, e) for o, e in zip(outs, b.head_entries)]
+
+    def run_backward(self, out_grads, train):
+        """Backward; the argument gradients (node-input order) each in a buffer of its
+        own: fresh where the graph writes it directly, else a copy."""
+        b = self.bound
+        fresh = {pos: b.fresh(b.grad_entries[pos]) for pos, g in zip(self.grad_pos, self.arg_grads)
+                 if g is not None and pos in b.grad_entries}
+        self.ex.backward(out_grads, is_train=train)
+        return [None if g is None else fresh[pos] if pos in fresh else g.copy()
+                for pos, g in zip(self.grad_pos, self.arg_grads)]
 
     def stale(self, arrays):
         return any(a is not b or a._data is not buf
@@ -147,8 +171,7 @@ class CachedGraph:
                 if n in self.aux_names:
                     x.copyto(entry.ex.aux_dict[n])
             entry.token = None
-            outs = entry.ex.forward(is_train=train)
-            outs = [o.copy() for o in outs]
+            outs = entry.run_forward(train)
         if recording:
             inputs = used + p_args
             entries = [x._ag for x in inputs]

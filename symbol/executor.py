@@ -129,7 +129,7 @@ class Executor:
             if g.shape != dst.shape:
                 raise PlaitError("head gradient %d has shape %s, the output %s"
                                  % (i, g.shape, dst.shape), arg="out_grads", op="backward")
-            g.copyto(dst)
+            b.feed(b.head_grad_entries[i], g, dst)  # shared, not copied, when it can be
         b.phase("backward", is_train).run()
 
     def set_monitor_callback(self, callback, monitor_all=False):

@@ -33,18 +33,43 @@ except ImportError:  # pragma: no cover
 
 
 class Phase:
-    """The per-node lists run_graph takes, for one phase and one is_train value."""
-    __slots__ = ("kernels", "reads", "writes", "names", "inline")
+    """The per-node lists run_graph takes, for one phase and one is_train value, plus
+    what `repoint` needs to move entries to other buffers: per step, the entries its
+    engine Vars come from and a maker that builds its kernel on the current buffers.
+    A repointed step gets a NEW kernel: kernels already pushed keep the buffers they
+    were built with, so an asynchronous earlier run is never redirected."""
+    __slots__ = ("kernels", "reads", "writes", "names", "inline", "deps", "makers", "users")
 
     def __init__(self):
         self.kernels, self.reads, self.writes, self.names, self.inline = [], [], [], [], []
+        self.deps = []    # per step: (read entries, written entries, extra written Vars)
+        self.makers = []  # per step: f(bufs) -> the step's kernel on those buffers
+        self.users = {}   # entry -> the steps that read or write it
 
-    def add(self, fn, reads, writes, name, nbytes):
-        self.kernels.append(fn)
-        self.reads.append(tuple(reads))
-        self.writes.append(tuple(writes))
+    def add(self, maker, bufs, vars_, name, nbytes, deps):
+        k = len(self.kernels)
+        r, w, extra = deps
+        self.kernels.append(maker(bufs))
+        self.reads.append(tuple(vars_[e] for e in r))
+        self.writes.append(tuple(vars_[e] for e in w) + extra)
         self.names.append(name)
         self.inline.append(nbytes < INLINE_BYTES)
+        self.deps.append(deps)
+        self.makers.append(maker)
+        for e in set(r) | set(w):
+            self.users.setdefault(e, []).append(k)
+
+    def repoint(self, eids, bufs, vars_):
+        """Entries `eids` moved (bufs/vars_ hold their new buffers and Vars): rebuild the
+        kernels and Var tuples of the steps that use them."""
+        steps = set()
+        for e in eids:
+            steps.update(self.users.get(e, ()))
+        for k in steps:
+            r, w, extra = self.deps[k]
+            self.kernels[k] = self.makers[k](bufs)
+            self.reads[k] = tuple(vars_[e] for e in r)
+            self.writes[k] = tuple(vars_[e] for e in w) + extra
 
     def run(self):
         if self.kernels:
@@ -53,6 +78,10 @@ class Phase:
 
 def _add_into(dst, src):
     dst += src
+
+
+def _post_maker(fn, dst, eid, bufs):
+    return partial(fn, dst, bufs[eid])
 
 
 class BoundGraph:
@@ -69,7 +98,7 @@ class BoundGraph:
         fshp, fdts = forward_meta(fig, shapes, dtypes)
         self.head_shapes = [fshp[e] for e in fig.output_entries]
         self.head_dtypes = [fdts[e] for e in fig.output_entries]
-        wrt = [(n, g, r) for n, g, r in zip(arg_nodes, grad_arrays, grad_reqs)
+        wrt = [(n, g, r, i) for i, (n, g, r) in enumerate(zip(arg_nodes, grad_arrays, grad_reqs))
                if r != "null" and g is not None]
         self.head_grad_nodes = [Node(None, "_head_grad_%d" % i) for i in range(n_heads)]
         if wrt:
@@ -110,11 +139,13 @@ class BoundGraph:
         # gradient entries: write straight into the grad array when possible
         post = []  # (entry id, grad NDArray, 'copy' | 'add')
         heads = set(ig.output_entries[:n_heads])
-        for (node, g, req), ent in zip(wrt, ents):
+        self.grad_entries = {}  # argument index -> the entry its 'write' grad array holds
+        for (node, g, req, i), ent in zip(wrt, ents):
             eid = ig.entry_id(ent)
             if (req == "write" and id(ent.node) not in fwd_ids and bufs[eid] is None
                     and eid not in heads and not ent.node.op.mutates):
                 bufs[eid], vars_[eid] = g._data, g._var
+                self.grad_entries[i] = eid
             else:
                 post.append((eid, g, "add" if req == "add" else "copy"))
         external = [e for e in range(ig.num_entries) if bufs[e] is not None]
@@ -136,6 +167,14 @@ class BoundGraph:
             if bufs[e] is None:
                 bufs[e], vars_[e] = xp.empty(shp[e], dts[e]), engine.new_var()
         self.bufs, self.vars = bufs, vars_
+        self.external = set(external)
+        self.mutated = {ig.input_entries[nid][i] for nid, n in enumerate(ig.nodes)
+                        if n.op is not None for i in n.op.mutates
+                        if i < len(ig.input_entries[nid])}
+        self.head_entries = [ig.entry_id(h) for h in graph.outputs]
+        self.arg_entries = [ig.row_ptr[ig.node_id[id(n)]] for n in arg_nodes]
+        self.head_grad_entries = [ig.row_ptr[ig.node_id[id(n)]] if a is not None else None
+                                  for n, a in zip(self.head_grad_nodes, self.head_grad_arrays)]
         self.fwd_nodes = [i for i, n in enumerate(ig.nodes) if n.op is not None and id(n) in fwd_ids]
         self.bwd_nodes = [i for i, n in enumerate(ig.nodes) if n.op is not None
                           and id(n) not in fwd_ids]
@@ -152,14 +191,14 @@ class BoundGraph:
             attrs["__is_train__"] = bool(is_train)
         ins_e = ig.input_entries[nid]
         outs_e = list(ig.node_entries(nid))
-        ins = [self.bufs[e] for e in ins_e]
-        outs = [self.bufs[e] for e in outs_e]
-        writes = [self.vars[e] for e in outs_e]
-        writes += [self.vars[ins_e[i]] for i in op.mutates if i < len(ins_e)]
-        if op.resources:
-            writes.append(_rng.VAR)
-        phase.add(_kernel(op, self.xp, attrs, ins, outs), [self.vars[e] for e in ins_e],
-                  writes, op.name, sum(o.nbytes for o in outs))
+        w_e = outs_e + [ins_e[i] for i in op.mutates if i < len(ins_e)]
+        extra = (_rng.VAR,) if op.resources else ()
+        xp, ins_e = self.xp, tuple(ins_e)
+
+        def maker(bufs):
+            return _kernel(op, xp, attrs, [bufs[e] for e in ins_e], [bufs[e] for e in outs_e])
+        phase.add(maker, self.bufs, self.vars, op.name,
+                  sum(self.bufs[e].nbytes for e in outs_e), (ins_e, tuple(w_e), extra))
 
     def phase(self, which, is_train):
         key = (which, bool(is_train))
@@ -170,10 +209,9 @@ class BoundGraph:
                 self._node_step(p, nid, is_train)
             if which == "backward":
                 for eid, g, how in self.post:
-                    src = self.bufs[eid]
-                    fn = partial(_add_into, g._data, src) if how == "add" else \
-                        partial(self.xp.copyto, g._data, src)
-                    p.add(fn, [self.vars[eid]], [g._var], "_backward_" + how, src.nbytes)
+                    fn = _add_into if how == "add" else self.xp.copyto
+                    p.add(partial(_post_maker, fn, g._data, eid), self.bufs, self.vars,
+                          "_backward_" + how, self.bufs[eid].nbytes, ((eid,), (), (g._var,)))
             self._phases[key] = p
         return p
 
@@ -185,6 +223,37 @@ class BoundGraph:
             e = ig.entry_id(h)
             outs.append(NDArray(self.bufs[e], self.ctx, self.vars[e]))
         return outs
+
+    def rebind(self, eid, buf, var):
+        """Entry eid lives in `buf` (same shape and dtype, C-contiguous) with engine Var
+        `var` from now on, in every phase: how a hybridized block feeds its inputs and
+        head gradients and hands out fresh outputs and gradients without copying."""
+        self.bufs[eid], self.vars[eid] = buf, var
+        for p in self._phases.values():
+            p.repoint((eid,), self.bufs, self.vars)
+
+    def feed(self, eid, src, home):
+        """Give entry eid the values of NDArray `src`: by rebinding the entry to src's own
+        buffer and Var when the graph can share it (same context, shape and dtype,
+        C-contiguous, never written by a kernel), else by copying into `home`, the
+        entry's own NDArray (rebinding back to it first)."""
+        cur, buf = self.bufs[eid], src._data
+        if (src.context == self.ctx and eid not in self.mutated and type(buf) is type(cur)
+                and buf.shape == cur.shape and buf.dtype == cur.dtype
+                and buf.flags.c_contiguous):
+            if buf is not cur or src._var is not self.vars[eid]:
+                self.rebind(eid, buf, src._var)
+            return
+        if cur is not home._data:
+            self.rebind(eid, home._data, home._var)
+        src.copyto(home)
+
+    def fresh(self, eid):
+        """Rebind entry eid to a new buffer and Var; returns them as an NDArray."""
+        from ..ndarray.ndarray import NDArray
+        buf, var = self.xp.empty(self.shapes[eid], self.dtypes[eid]), engine.new_var()
+        self.rebind(eid, buf, var)
+        return NDArray(buf, self.ctx, var)
 
     def needed_head_grads(self):
         return [i for i, a in enumerate(self.head_grad_arrays) if a is not None]
