@@ -173,6 +173,9 @@ class BoundGraph:
                         if i < len(ig.input_entries[nid])}
         self.head_entries = [ig.entry_id(h) for h in graph.outputs]
         self.arg_entries = [ig.row_ptr[ig.node_id[id(n)]] for n in arg_nodes]
+        self.views = {}  # entry -> the view entries aliased to its buffer (_alias_views)
+        if self.plan is not None:
+            self._alias_views()
         self.head_grad_entries = [ig.row_ptr[ig.node_id[id(n)]] if a is not None else None
                                   for n, a in zip(self.head_grad_nodes, self.head_grad_arrays)]
         self.fwd_nodes = [i for i, n in enumerate(ig.nodes) if n.op is not None and id(n) in fwd_ids]
@@ -224,13 +227,40 @@ class BoundGraph:
             outs.append(NDArray(self.bufs[e], self.ctx, self.vars[e]))
         return outs
 
+    def _alias_views(self):
+        """A view op (Reshape, Flatten, reshape_like...) reading an external entry (a head
+        gradient, an argument, a gradient array) cannot share its storage through the
+        planner, so it would copy: give its output a view of the input's buffer and Var
+        instead, when the output's planned block is its alone (no in-place consumer can
+        then write through the view) and nothing mutates the input."""
+        ig, sid = self.igraph, self.plan.storage_id
+        uses = {}
+        for s in sid:
+            uses[s] = uses.get(s, 0) + 1
+        for nid, node in enumerate(ig.nodes):
+            if node.op is None or not getattr(node.op, "inplace_identity", None):
+                continue
+            src, (dst,) = ig.input_entries[nid][0], ig.node_entries(nid)
+            if ((src in self.external or any(src in v for v in self.views.values()))
+                    and src not in self.mutated and sid[dst] >= 0 and uses[sid[dst]] == 1
+                    and self.bufs[src].flags.c_contiguous):
+                self.bufs[dst] = self.bufs[src].reshape(self.shapes[dst])
+                self.vars[dst] = self.vars[src]
+                self.views.setdefault(src, []).append(dst)
+
     def rebind(self, eid, buf, var):
         """Entry eid lives in `buf` (same shape and dtype, C-contiguous) with engine Var
-        `var` from now on, in every phase: how a hybridized block feeds its inputs and
-        head gradients and hands out fresh outputs and gradients without copying."""
-        self.bufs[eid], self.vars[eid] = buf, var
+        `var` from now on, in every phase, and so do the views aliased to it: how a
+        hybridized block feeds its inputs and head gradients and hands out fresh outputs
+        and gradients without copying."""
+        moved, todo = [], [(eid, buf)]
+        while todo:
+            e, b = todo.pop()
+            self.bufs[e], self.vars[e] = b, var
+            moved.append(e)
+            todo.extend((v, b.reshape(self.shapes[v])) for v in self.views.get(e, ()))
         for p in self._phases.values():
-            p.repoint((eid,), self.bufs, self.vars)
+            p.repoint(moved, self.bufs, self.vars)
 
     def feed(self, eid, src, home):
         """Give entry eid the values of NDArray `src`: by rebinding the entry to src's own

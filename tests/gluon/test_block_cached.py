@@ -123,3 +123,23 @@ def test_executor_backward_shares_head_gradients(same_array):
     head2[:] = 2.0  # overwritten after the first backward, before the second
     ex.backward(head2)
     np.testing.assert_allclose(grads["a"].asnumpy(), 2.0 * (1 - t * t) * bv, rtol=1e-5)
+
+
+def test_view_of_a_head_gradient_is_aliased_not_copied():
+    net = gluon.nn.Dense(3, flatten=False, in_units=5)
+    net.initialize(mx.init.Xavier())
+    ref_w = net.weight.data().asnumpy()
+    net.hybridize(static_alloc=True)
+    x = nd.array(np.random.RandomState(10).randn(2, 4, 5))
+    x.attach_grad()
+    heads = [nd.array(np.random.RandomState(s).randn(2, 4, 3)) for s in (11, 12)]
+    for head in heads:
+        with autograd.record():
+            y = net(x)
+        y.backward(head)
+        np.testing.assert_allclose(x.grad.asnumpy(), head.asnumpy() @ ref_w, rtol=1e-5, atol=1e-6)
+        b = _entry(net).bound
+        (hg,) = [e for e in b.head_grad_entries if e is not None]
+        assert b.bufs[hg] is head._data
+        views = b.views.get(hg, [])
+        assert views and all(np.shares_memory(b.bufs[v], head._data) for v in views)
