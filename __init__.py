@@ -4,6 +4,8 @@ __version__ = "0.1.0"
 from .core import base  # noqa: F401
 from .core import blas_threads as _blas_threads
 _blas_threads.apply()
+from .core import mempool as _mempool
+_mempool.enable()
 from .core.base import MXNetError, PlaitError  # noqa: F401
 from .core.context import Context, cpu, gpu, cpu_pinned, current_context, num_gpus  # noqa: F401
 from .core import engine  # noqa: F401

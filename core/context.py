@@ -68,9 +68,13 @@ class Context:
         return self.device_type == "gpu"
 
     def empty_cache(self):
+        """Free the memory the device's pool keeps for reuse (core/mempool.py on CPU)."""
         xp = xp_of(self)
         if xp is not np:
             xp.get_default_memory_pool().free_all_blocks()
+        else:
+            from . import mempool
+            mempool.release()
 
 
 _CPU0 = Context("cpu", 0)

@@ -1,5 +1,6 @@
 // plait dependency engine: scheduling, workers, exception bookkeeping.
 #include "engine.h"
+#include "mempool.h"
 
 namespace plait {
 
@@ -261,6 +262,7 @@ int64_t Engine::num_pending() {
 // ------------------------------------------------------------------- workers
 void Engine::worker_main() {
   PyGILState_STATE gs = PyGILState_Ensure();
+  mempool_attach_thread();  // arrays the kernels make here come from the pool too
   PyThreadState* ts = PyEval_SaveThread();
   std::unique_lock<std::mutex> lk(mu_);
   for (;;) {
