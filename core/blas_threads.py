@@ -4,8 +4,11 @@ After every threaded GEMM, OpenBLAS keeps its helper threads busy-waiting for th
 one for 2**28 cycles (~0.1 s) before they sleep.  A training step alternates GEMMs with
 plait's own kernels (activations, softmax, im2col, optimizer updates), so on a machine
 with as many cores as threads those kernels run beside a spinning thread: a log_softmax
-over 1120 x 10000 measured 16-27 ms right after a GEMM against 10-11 ms with the helper
-asleep (2 cores).  OpenBLAS reads OPENBLAS_THREAD_TIMEOUT (log2 of the cycles) when it
+over 1120 x 10000 measured 12-28 ms right after a GEMM against 10-11 ms with the helper
+asleep (2 cores).  2**22 cycles (~1.5 ms) keeps the helper awake across the short gaps
+between an MLP's GEMMs (sleeping at once, 2**4, cost the 784-512-512-10 MLP step ~5 %)
+and stops it during long kernels (2**24 left the log_softmax at 16 ms).
+OpenBLAS reads OPENBLAS_THREAD_TIMEOUT (log2 of the cycles) when it
 starts its threads, normally when NumPy is imported, which is usually before plait.  So
 at import plait sets the variable (unless the user did), makes the already loaded
 OpenBLAS re-read its environment and stops its threads; the next GEMM starts them again
@@ -20,7 +23,7 @@ import os
 
 import numpy  # noqa: F401  (loads OpenBLAS, so that apply() finds it)
 
-DEFAULT_TIMEOUT = 4  # log2 cycles: the helpers sleep as soon as their GEMM is done
+DEFAULT_TIMEOUT = 22  # log2 cycles (see above)
 _applied = []  # paths of the OpenBLAS libraries adjusted
 
 
