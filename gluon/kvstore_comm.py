@@ -23,6 +23,7 @@ import os
 import queue
 import sys
 import threading
+import time
 import traceback
 import warnings
 
@@ -149,6 +150,9 @@ class MPIComm:
         """Print msg and end every rank of the job (MPI Abort)."""
         sys.stderr.write("plait.kvstore [rank %d/%d]: %s\n" % (self.rank, self.size, msg))
         sys.stderr.flush()
+        # mpiexec forwards each rank's output through a proxy that Abort tears down: give
+        # it a moment, or the message (even the traceback's last lines) can be lost
+        time.sleep(0.25)
         self.MPI.COMM_WORLD.Abort(code)
 
     def close(self):
