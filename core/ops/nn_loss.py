@@ -343,6 +343,15 @@ register(OpDef(
     samples=_ml_samples, nondiff=True, doc="MakeLoss's gradient (a constant fill)."))
 
 register(OpDef(
+    "make_loss", infer_shape=same_as_input,
+    forward=lambda xp, a, ins, outs: outs[0].__setitem__(Ellipsis, ins[0]), dtypes="float",
+    inplace=[(0, 0)], reference=lambda a, x: x.copy(),
+    samples=lambda dt: [Sample([values((3, 4), dt)]), Sample([values((5,), dt, seed=1)])],
+    gradient=lambda F, a, ins, outs, g: [F.ones_like(ins[0])], fd_check=False,
+    doc="MXNet's make_loss: the identity in the forward; marks its input as a loss whose "
+        "gradient is ones (the head gradient is ignored; MakeLoss has the scaling options)."))
+
+register(OpDef(
     "BlockGrad", aliases=("stop_gradient",), infer_shape=same_as_input,
     forward=lambda xp, a, ins, outs: outs[0].__setitem__(Ellipsis, ins[0]), dtypes="all",
     inplace=[(0, 0)], reference=lambda a, x: x.copy(),

@@ -12,7 +12,8 @@ import fixtures_util as fu
 
 
 LOSS_OPS = ("SoftmaxOutput", "LinearRegressionOutput", "LogisticRegressionOutput",
-            "MAERegressionOutput", "MakeLoss", "smooth_l1", "softmax_cross_entropy")
+            "MAERegressionOutput", "MakeLoss", "make_loss", "smooth_l1",
+            "softmax_cross_entropy")
 CASES = fu.act_loss_cases(LOSS_OPS)
 
 
