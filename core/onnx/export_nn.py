@@ -283,7 +283,7 @@ def _dropout(ctx, node):
     ctx.add("Identity", node.inputs[:1], node.outputs[:1])
 
 
-@onnx_rule("BlockGrad", "_copy", "MakeLoss", "LinearRegressionOutput",
+@onnx_rule("BlockGrad", "_copy", "MakeLoss", "make_loss", "LinearRegressionOutput",
            "MAERegressionOutput")
 def _identity(ctx, node):
     ctx.add("Identity", node.inputs[:1], node.outputs[:1])
