@@ -76,6 +76,14 @@ CASES = [
     ("lamb", {"wd": 0.01, "clip_gradient": 0.5, "lower_bound": 0.1, "upper_bound": 10.0,
               "learning_rate": 0.01}, "float32"),
     ("lamb", {"bias_correction": False, "learning_rate": 0.01}, "float32"),
+    ("lbsgd", {"momentum": 0.9, "batch_scale": 2, "warmup_epochs": 1, "updates_per_epoch": 6,
+               "wd": 0.01, "learning_rate": 0.1}, "float32"),
+    ("lbsgd", {"warmup_strategy": "lars", "batch_scale": 3, "learning_rate": 0.05,
+               "wd": 0.001, "clip_gradient": 0.5}, "float32"),
+    ("lbsgd", {"warmup_strategy": "sqrt", "batch_scale": 3, "updates_per_epoch": 2,
+               "warmup_epochs": 2, "begin_epoch": 1, "momentum": 0.5}, "float32"),
+    ("lbsgd", {"warmup_strategy": "power2", "batch_scale": 4, "updates_per_epoch": 3,
+               "rescale_grad": 0.5}, "float32"),
 ]
 
 SCHEDULES = [
