@@ -62,27 +62,29 @@ class _Entry:
         self.arg_grads = [ex.grad_arrays[i] for i in self.grad_pos]
 
     def load_inputs(self, inputs):
-        b, args = self.bound, self.ex.arg_arrays
-        for pos, e, x in zip(self.data_pos, self.data_entries, inputs):
-            b.feed(e, x, args[pos])
+        args = self.ex.arg_arrays
+        self.bound.feed([(e, x, args[pos])
+                         for pos, e, x in zip(self.data_pos, self.data_entries, inputs)])
 
     def run_forward(self, train):
         """Run forward into fresh output buffers and return them; an output that is a
         graph input, or repeats an earlier output, is returned as a copy."""
-        b, done = self.bound, set()
+        b = self.bound
+        own = list(dict.fromkeys(e for e in b.head_entries if e not in b.external))
+        fresh = dict(zip(own, b.fresh(own)))
+        self.ex.forward(is_train=train)
         outs = []
         for e in b.head_entries:
-            outs.append(None if e in b.external or e in done else b.fresh(e))
-            done.add(e)
-        self.ex.forward(is_train=train)
-        return [o if o is not None else _copy_of(b, e) for o, e in zip(outs, b.head_entries)]
+            outs.append(fresh.pop(e) if e in fresh else _copy_of(b, e))
+        return outs
 
     def run_backward(self, out_grads, train):
         """Backward; the argument gradients (node-input order) each in a buffer of its
         own: fresh where the graph writes it directly, else a copy."""
         b = self.bound
-        fresh = {pos: b.fresh(b.grad_entries[pos]) for pos, g in zip(self.grad_pos, self.arg_grads)
-                 if g is not None and pos in b.grad_entries}
+        pos = [p for p, g in zip(self.grad_pos, self.arg_grads)
+               if g is not None and p in b.grad_entries]
+        fresh = dict(zip(pos, b.fresh([b.grad_entries[p] for p in pos])))
         self.ex.backward(out_grads, is_train=train)
         return [None if g is None else fresh[pos] if pos in fresh else g.copy()
                 for pos, g in zip(self.grad_pos, self.arg_grads)]

@@ -122,6 +122,7 @@ class Executor:
             if not isinstance(obj, NDArray):
                 raise TypeError("inputs must be NDArray")
         b = self._bound
+        feed = []
         for i in b.needed_head_grads():
             if i >= len(out_grads) or out_grads[i] is None:
                 raise PlaitError(_LOSS_HINT, op="backward")
@@ -129,7 +130,8 @@ class Executor:
             if g.shape != dst.shape:
                 raise PlaitError("head gradient %d has shape %s, the output %s"
                                  % (i, g.shape, dst.shape), arg="out_grads", op="backward")
-            b.feed(b.head_grad_entries[i], g, dst)  # shared, not copied, when it can be
+            feed.append((b.head_grad_entries[i], g, dst))
+        b.feed(feed)  # shared, not copied, when they can be
         b.phase("backward", is_train).run()
 
     def set_monitor_callback(self, callback, monitor_all=False):

@@ -248,42 +248,49 @@ class BoundGraph:
                 self.vars[dst] = self.vars[src]
                 self.views.setdefault(src, []).append(dst)
 
-    def rebind(self, eid, buf, var):
-        """Entry eid lives in `buf` (same shape and dtype, C-contiguous) with engine Var
-        `var` from now on, in every phase, and so do the views aliased to it: how a
-        hybridized block feeds its inputs and head gradients and hands out fresh outputs
-        and gradients without copying."""
-        moved, todo = [], [(eid, buf)]
+    def rebind(self, items):
+        """Entries live in new buffers (same shape and dtype, C-contiguous) with new engine
+        Vars from now on, in every phase, and so do the views aliased to them: items is
+        [(entry, buffer, Var)].  How a hybridized block feeds its inputs and head gradients
+        and hands out fresh outputs and gradients without copying."""
+        moved, todo = [], list(items)
         while todo:
-            e, b = todo.pop()
-            self.bufs[e], self.vars[e] = b, var
+            e, b, v = todo.pop()
+            self.bufs[e], self.vars[e] = b, v
             moved.append(e)
-            todo.extend((v, b.reshape(self.shapes[v])) for v in self.views.get(e, ()))
-        for p in self._phases.values():
-            p.repoint(moved, self.bufs, self.vars)
+            todo.extend((c, b.reshape(self.shapes[c]), v) for c in self.views.get(e, ()))
+        if moved:
+            for p in self._phases.values():
+                p.repoint(moved, self.bufs, self.vars)
 
-    def feed(self, eid, src, home):
-        """Give entry eid the values of NDArray `src`: by rebinding the entry to src's own
-        buffer and Var when the graph can share it (same context, shape and dtype,
-        C-contiguous, never written by a kernel), else by copying into `home`, the
-        entry's own NDArray (rebinding back to it first)."""
-        cur, buf = self.bufs[eid], src._data
-        if (src.context == self.ctx and eid not in self.mutated and type(buf) is type(cur)
-                and buf.shape == cur.shape and buf.dtype == cur.dtype
-                and buf.flags.c_contiguous):
-            if buf is not cur or src._var is not self.vars[eid]:
-                self.rebind(eid, buf, src._var)
-            return
-        if cur is not home._data:
-            self.rebind(eid, home._data, home._var)
-        src.copyto(home)
+    def feed(self, triples):
+        """Give each entry the values of an NDArray: triples [(entry, src, home)].  The
+        entry is rebound to src's own buffer and Var when the graph can share it (same
+        context, shape and dtype, C-contiguous, never written by a kernel), else src is
+        copied into `home`, the entry's own NDArray (rebinding back to it first)."""
+        items, copies = [], []
+        for eid, src, home in triples:
+            cur, buf = self.bufs[eid], src._data
+            if (src.context == self.ctx and eid not in self.mutated and type(buf) is type(cur)
+                    and buf.shape == cur.shape and buf.dtype == cur.dtype
+                    and buf.flags.c_contiguous):
+                if buf is not cur or src._var is not self.vars[eid]:
+                    items.append((eid, buf, src._var))
+                continue
+            if cur is not home._data:
+                items.append((eid, home._data, home._var))
+            copies.append((src, home))
+        self.rebind(items)
+        for src, home in copies:
+            src.copyto(home)
 
-    def fresh(self, eid):
-        """Rebind entry eid to a new buffer and Var; returns them as an NDArray."""
+    def fresh(self, eids):
+        """Rebind the entries to new buffers and Vars; returns those as NDArrays."""
         from ..ndarray.ndarray import NDArray
-        buf, var = self.xp.empty(self.shapes[eid], self.dtypes[eid]), engine.new_var()
-        self.rebind(eid, buf, var)
-        return NDArray(buf, self.ctx, var)
+        items = [(e, self.xp.empty(self.shapes[e], self.dtypes[e]), engine.new_var())
+                 for e in eids]
+        self.rebind(items)
+        return [NDArray(b, self.ctx, v) for _, b, v in items]
 
     def needed_head_grads(self):
         return [i for i, a in enumerate(self.head_grad_arrays) if a is not None]
