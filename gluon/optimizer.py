@@ -5,6 +5,7 @@ Adamax, Nadam, FTML, LAMB).  MXNet's `mx.optimizer.Optimizer.create_optimizer` a
 from .optimizer_base import Optimizer, Updater, create, get_updater, register  # noqa: F401
 from .optimizer_sgd import SGD, NAG, Signum, LARS, DCASGD, SGLD, ccSGD, Test  # noqa: F401
 from .optimizer_lbsgd import LBSGD  # noqa: F401
+from . import optimizer_contrib as contrib  # noqa: F401  (mx.optimizer.contrib.GroupAdaGrad)
 from .optimizer_adaptive import (Adam, AdaGrad, RMSProp, AdaDelta, Ftrl, Adamax,  # noqa: F401
                                  Nadam, FTML, LAMB)
 from ..ndarray import abs as NDabs  # noqa: F401,E402  (exported by MXNet's optimizer too)

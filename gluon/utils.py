@@ -1,4 +1,5 @@
-"""gluon.utils: split_data, split_and_load, clip_global_norm, check_sha1, download (MXNet 1.9).
+"""gluon.utils: split_data, split_and_load, clip_global_norm, check_sha1, download,
+shape_is_known, replace_file, HookHandle (MXNet 1.9).
 
 download works offline only: it returns an existing file (with a matching sha1 when one is
 given) and otherwise raises, since plait does not fetch from the network."""
@@ -11,7 +12,34 @@ import numpy as np
 from .. import ndarray
 from ..core.base import MXNetError
 
-__all__ = ["split_data", "split_and_load", "clip_global_norm", "check_sha1", "download"]
+__all__ = ["split_data", "split_and_load", "clip_global_norm", "check_sha1", "download",
+           "shape_is_known", "replace_file"]
+
+
+def shape_is_known(shape):
+    """True when no dimension of `shape` is unknown (0 in MXNet's legacy shape semantics)."""
+    if shape is None or len(shape) == 0:
+        return False
+    for d in shape:
+        if d == 0:
+            return False
+        if d < 0:
+            raise ValueError("shape dimension size cannot be less than 0, got %s in %s"
+                             % (d, tuple(shape)))
+    return True
+
+
+def replace_file(src, dst):
+    """Move src onto dst atomically (os.replace); on failure src is removed and an OSError
+    names both."""
+    try:
+        os.replace(src, dst)
+    except OSError as e:
+        try:
+            os.remove(src)
+        except OSError:
+            pass
+        raise OSError("moving %s to %s failed (%s); retry the download" % (src, dst, e)) from e
 
 
 def split_data(data, num_slice, batch_axis=0, even_split=True):
@@ -118,3 +146,5 @@ def _brief_print_list(lst, limit=7):
                 + _brief_print_list(lst[-limit // 2:], limit))
     return ", ".join(["'%s'" % str(i) for i in lst])
 
+
+from .block_scope import HookHandle  # noqa: F401,E402  (last: block_scope imports this module)
