@@ -231,10 +231,10 @@ class MPIComm:
             self.comm.Allreduce(MPI.IN_PLACE, flat, op=MPI.SUM)
         return flat
 
-    def run_allreduce(self, keys, srcs, dsts, compression=None, use_nccl=False):
-        """dsts[i] = sum over ranks of srcs[i] (NDArrays; may be the same arrays)."""
-        xs = [s._data for s in srcs]
-        ds = [d._data for d in dsts]
+    def run_allreduce(self, keys, xs, ds, compression=None, use_nccl=False):
+        """ds[i] = sum over ranks of xs[i] (the NDArrays' buffers, taken when the request
+        was submitted: autograd may hand an NDArray a new buffer meanwhile; may be the
+        same arrays)."""
         if not isinstance(xs[0], np.ndarray):  # CuPy arrays
             if use_nccl and compression is None:
                 from .kvstore_nccl import nccl_allreduce
@@ -268,9 +268,9 @@ class MPIComm:
         _unpack(self._allreduce_host(xs), ds)
         return None
 
-    def run_broadcast(self, arrays, root=0):
-        """Every rank's arrays take root's values (NDArrays, host or CuPy)."""
-        bufs = [a._data for a in arrays]
+    def run_broadcast(self, bufs, root=0):
+        """Every rank's buffers (of NDArrays, taken at submission; host or CuPy) take
+        root's values."""
         host = [b if isinstance(b, np.ndarray) else b.get() for b in bufs]
         if len(host) == 1 and host[0].flags.c_contiguous:
             self.comm.Bcast(host[0].reshape(-1), root=root)

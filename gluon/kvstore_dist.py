@@ -88,7 +88,7 @@ class KVStoreDist(KVStore):
             stored.append(self._store[k])
         for idx in kvstore_comm.buckets(stored):
             arrays = [stored[i] for i in idx]
-            self._comm.submit(lambda a=arrays: self._comm.run_broadcast(a), [], arrays,
+            self._comm.submit(lambda b=_bufs(arrays): self._comm.run_broadcast(b), [], arrays,
                               "kvstore.init(broadcast)", nbytes=_nbytes(arrays))
 
     def push(self, key, value, priority=0):  # pylint: disable=unused-argument
@@ -128,18 +128,20 @@ class KVStoreDist(KVStore):
                 dsts = writes = stored
             else:
                 dsts = writes = [self._reduced_buffer(k, m) for k, m in zip(bkeys, srcs)]
+            # the buffers are taken now, not when the comm thread runs: by then autograd
+            # may have handed a gradient NDArray the next step's buffer (_adopt)
+            bufs = (_bufs(srcs), _bufs(dsts), _bufs(stored) if in_place else None)
             self._comm.submit(
-                lambda ks=bkeys, s=srcs, d=dsts, st=stored: self._run_reduce(
-                    ks, s, d, st if in_place else None, comp),
+                lambda ks=bkeys, b=bufs: self._run_reduce(ks, b[0], b[1], b[2], comp),
                 srcs, writes, "kvstore.push(allreduce)",
                 ["the value pushed for key %r" % (k,) for k in bkeys], _nbytes(srcs))
             if self._updater is not None:  # runs as soon as this bucket is reduced
                 self._updater(bkeys, dsts, stored)
 
-    def _run_reduce(self, keys, srcs, dsts, copy_to, comp):
-        self._comm.run_allreduce(keys, srcs, dsts, comp, self._use_nccl)
-        for d, st in zip(dsts, copy_to or ()):
-            st._data[...] = d._data
+    def _run_reduce(self, keys, xs, ds, copy_to, comp):
+        self._comm.run_allreduce(keys, xs, ds, comp, self._use_nccl)
+        for d, st in zip(ds, copy_to or ()):
+            st[...] = d
 
     def _merge_devices(self, k, vals):
         stored = self._stored(k)
@@ -184,6 +186,10 @@ class KVStoreDist(KVStore):
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
+
+
+def _bufs(arrays):
+    return [a._data for a in arrays]
 
 
 def _nbytes(arrays):

@@ -294,3 +294,28 @@ def test_compression_params_errors():
             make_compression(bad)
     with pytest.raises(PlaitError, match="needs float32 gradients; key 3 is float64"):
         make_compression({"type": "2bit"}).check_dtype(3, np.float64)
+
+
+@needs_mpi
+def test_pushed_buffers_are_taken_at_submission():
+    """A push queued behind other communication reduces the buffer its gradient held when
+    pushed: autograd hands a .grad NDArray the next step's buffer (storage swap) while the
+    push may still wait (this race gave NaN losses in examples/distributed_mnist.py)."""
+    import numpy as np
+    import plait as mx
+    kv = mx.kv.create("dist_sync")
+    kv.init("w", mx.nd.zeros((4,)))
+    g = mx.nd.ones((4,)) * 3
+    g.wait_to_read()
+    started, gate = threading.Event(), threading.Event()
+    holder = threading.Thread(target=kv._comm.run_blocking,
+                              args=(lambda: (started.set(), gate.wait()), "hold"))
+    holder.start()
+    assert started.wait(30)
+    kv.pushpull("w", g)  # queued behind "hold"
+    g._data, g._var = np.full(4, 100.0, np.float32), engine.new_var()  # as autograd's swap
+    gate.set()
+    holder.join()
+    out = mx.nd.zeros((4,))
+    kv.pull("w", out)
+    np.testing.assert_array_equal(out.asnumpy(), np.full(4, 3.0 * kv.num_workers))
