@@ -59,6 +59,34 @@ def _col2im_ref(cols, in_shape, k, s, d, p, osp):
 @pytest.mark.parametrize("channel_major", [False, True])
 @pytest.mark.parametrize("geo", GEOMETRIES, ids=IDS)
 def test_im2col_and_col2im_match_numpy_formulas(geo, channel_major, dtype):
+    _check_im2col_col2im(geo, channel_major, dtype)
+
+
+# Output widths whose rows are 4 to 136 bytes: every size class of the compiled row copies
+# and adds (kernels_window.h "Short rows"), for float32 and float64.
+WIDTHS = [1, 2, 3, 4, 5, 7, 8, 9, 12, 16, 17]
+ROW_GEOMETRIES = [g for w in WIDTHS for g in (
+    ((3, 2, 5, w + 2), (3, 3), (1, 1), (1, 1), (0, 0)),     # whole rows, no padding
+    ((3, 2, 5, w), (3, 1), (1, 1), (1, 1), (1, 0)),         # rows as long as the input's
+    ((2, 2, 4, w), (3, 3), (1, 1), (1, 1), (1, 1)),         # 'same': padded columns
+    ((2, 2, 5, 2 * w + 1), (3, 3), (1, 2), (1, 1), (0, 1)),  # strided columns
+)] + [
+    ((30, 3, 12, 12), (5, 5), (1, 1), (1, 1), (0, 0)),     # several blocks of images
+    ((2, 2, 5, 10), (2, 3), (1, 3), (1, 1), (0, 1)),       # column stride 3 (generic loop)
+    ((3, 2, 11), (3,), (2,), (1,), (1,)),                  # 1-d, stride 2
+    ((2, 2, 9, 9), (1, 1), (2, 2), (1, 1), (0, 0)),        # 1x1 stride 2 (downsampling)
+    ((2, 2, 3, 6, 7), (3, 2, 2), (1, 1, 1), (1, 1, 1), (0, 0, 0)),  # 3-d, output depth 1
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("channel_major", [False, True])
+@pytest.mark.parametrize("geo", ROW_GEOMETRIES, ids=["%s_k%s_s%s_d%s_p%s" % g for g in ROW_GEOMETRIES])
+def test_im2col_and_col2im_row_widths(geo, channel_major, dtype):
+    _check_im2col_col2im(geo, channel_major, dtype)
+
+
+def _check_im2col_col2im(geo, channel_major, dtype):
     ds, k, s, d, p = geo
     osp = _osp(ds, k, s, d, p)
     r = np.random.default_rng(1)
