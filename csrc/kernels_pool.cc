@@ -2,9 +2,11 @@
 // channel) plane per parallel item, giving the xp path's results bit for bit:
 // - windows may reach into the padding (and past it, for pooling_convention 'full'); a
 //   padding position holds -inf for max and 0 for avg/sum, as the xp path's padded copy;
-// - max propagates NaN (as np.maximum); its gradient goes to the FIRST position of the
-//   window (row-major, padding included) equal to the output, and every other position
-//   gets out_grad*0 (so a non-finite out_grad spreads NaN exactly as the xp path's g*hit);
+// - max propagates NaN and of equal +0/-0 keeps the later one (as np.maximum), folding in
+//   the xp path's order (so the same zero or NaN comes out); its gradient goes to the
+//   FIRST position of the window (row-major, padding included) equal to the output, and
+//   every other position gets out_grad*0 (so a non-finite out_grad spreads NaN exactly as
+//   the xp path's g*hit);
 // - sums run in the xp path's order: row-major over kernel positions for general windows,
 //   and for disjoint windows ("tiled": stride == kernel, no pad) one window axis at a time,
 //   outermost first, as nn_pool._tiled_forward; gradients accumulate per kernel position
@@ -12,9 +14,11 @@
 // - avg divides by the window clipped to the padded input (include_pad) or to the input.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
+#include "kernels_pool_max.h"
 #include "kernels_window.h"
 #include "parallel.h"
 
@@ -26,14 +30,15 @@ using window::Geo;
 using window::idx;
 using window::Span;
 using window::for_kernel;
+using pool_max::nan_max;
+using pool_max::tiled_max_2x2;
+using pool_max::tiled_max_backward_2d;
+using pool_max::tiled_max_backward_2x2;
+using pool_max::tiled_max_plane;
 
 enum Kind { kMax = 0, kAvg = 1, kSum = 2 };
 
 constexpr idx kGrainElems = 1 << 14;
-
-// np.maximum: NaN if either is NaN.
-template <typename T>
-inline T nan_max(T m, T v) { return (m >= v || m != m) ? m : v; }
 
 // Per axis and output position: the avg divisor factor (nn_pool._divisor) and whether the
 // window reaches outside the input (into padding).
@@ -70,27 +75,6 @@ inline void each_row(const Geo& g, const Span& sp, Fn fn) {
     for (idx oh = sp.lo[1]; oh < sp.hi[1]; ++oh)
       fn((od * g.out[1] + oh) * g.out[2],
          ((od * g.s[0] + sp.off[0]) * g.in[1] + oh * g.s[1] + sp.off[1]) * g.in[2] + sp.off[2]);
-}
-
-// Max over disjoint complete windows, a row of windows at a time (KW: the kernel width
-// at compile time for the common 2 and 3, else 0 and g.k[2]).
-template <typename T, int KW>
-void tiled_max_plane(const T* x, T* y, const Geo& g) {
-  const idx kw_n = KW ? KW : g.k[2], IH = g.in[1], IW = g.in[2], OW = g.out[2];
-  for (idx od = 0; od < g.out[0]; ++od)
-    for (idx oh = 0; oh < g.out[1]; ++oh) {
-      T* yr = y + (od * g.out[1] + oh) * OW;
-      std::fill(yr, yr + OW, -std::numeric_limits<T>::infinity());
-      for (idx kd = 0; kd < g.k[0]; ++kd)
-        for (idx kh = 0; kh < g.k[1]; ++kh) {
-          const T* xr = x + ((od * g.k[0] + kd) * IH + oh * g.k[1] + kh) * IW;
-          for (idx ow = 0; ow < OW; ++ow) {
-            T m = yr[ow];
-            for (idx kw = 0; kw < kw_n; ++kw) m = nan_max(m, xr[ow * kw_n + kw]);
-            yr[ow] = m;
-          }
-        }
-    }
 }
 
 // Gradient over disjoint complete windows, a row of windows at a time: each input element
@@ -136,39 +120,20 @@ void tiled_backward_plane(const T* gy, const T* x, const T* y, T* dx, const Geo&
     }
 }
 
-// Max gradient over disjoint complete 2-d KHxKW windows (compile-time sizes): a whole
-// window in registers, no taken-array round trips.
-template <typename T, int KH, int KW>
-void tiled_max_backward_2d(const T* gy, const T* x, const T* y, T* dx, const Geo& g) {
-  const idx IW = g.in[2], OW = g.out[2];
-  if (g.out[1] * KH != g.in[1] || OW * KW != IW) std::fill(dx, dx + g.in_size(), T(0));
-  for (idx oh = 0; oh < g.out[1]; ++oh) {
-    const T* xr = x + oh * KH * IW;
-    T* dr = dx + oh * KH * IW;
-    const T* yr = y + oh * OW;
-    const T* gr = gy + oh * OW;
-    for (idx ow = 0; ow < OW; ++ow) {
-      const T yj = yr[ow], v = gr[ow];
-      bool t = false;
-      for (int kh = 0; kh < KH; ++kh)
-        for (int kw = 0; kw < KW; ++kw) {
-          const idx at = kh * IW + ow * KW + kw;
-          const bool hit = !t & (xr[at] == yj);
-          t |= hit;
-          dr[at] = v * static_cast<T>(hit);  // g*hit, as the xp path
-        }
-    }
-  }
-}
-
 template <typename T>
 void tiled_backward(const T* gy, const T* x, const T* y, T* dx, const Geo& g, int kind,
                     std::vector<char>& taken, std::vector<T>& scaled) {
-  if (kind == kMax && g.k[0] == 1 && g.k[1] == 2 && g.k[2] == 2)
-    tiled_max_backward_2d<T, 2, 2>(gy, x, y, dx, g);
-  else if (kind == kMax && g.k[0] == 1 && g.k[1] == 3 && g.k[2] == 3)
-    tiled_max_backward_2d<T, 3, 3>(gy, x, y, dx, g);
-  else if (g.k[2] == 2) tiled_backward_plane<T, 2>(gy, x, y, dx, g, kind, taken, scaled);
+  if (kind == kMax && g.k[0] == 1 && (g.k[1] == 2 || g.k[1] == 3) && g.k[2] == g.k[1]) {
+    // 2-d windows: one depth slice at a time (3-d data with kernel depth 1)
+    const idx IP = g.in[1] * g.in[2], OP = g.out[1] * g.out[2];
+    if (g.out[0] != g.in[0]) std::fill(dx, dx + g.in_size(), T(0));
+    for (idx od = 0; od < g.out[0]; ++od) {
+      if (g.k[1] == 2)
+        tiled_max_backward_2x2<T>(gy + od * OP, x + od * IP, y + od * OP, dx + od * IP, g);
+      else
+        tiled_max_backward_2d<T, 3, 3>(gy + od * OP, x + od * IP, y + od * OP, dx + od * IP, g);
+    }
+  } else if (g.k[2] == 2) tiled_backward_plane<T, 2>(gy, x, y, dx, g, kind, taken, scaled);
   else if (g.k[2] == 3) tiled_backward_plane<T, 3>(gy, x, y, dx, g, kind, taken, scaled);
   else tiled_backward_plane<T, 0>(gy, x, y, dx, g, kind, taken, scaled);
 }
@@ -176,6 +141,11 @@ void tiled_backward(const T* gy, const T* x, const T* y, T* dx, const Geo& g, in
 template <typename T>
 void forward_plane(const T* x, T* y, const Geo& g, const AxisInfo& ax, int kind, bool tiled) {
   const idx sw = g.s[2];
+  // (float only: the double version measured 3x slower than tiled_max_plane)
+  if (tiled && kind == kMax && sizeof(T) == 4 && g.out[0] == 1 && g.k[1] == 2 && g.k[2] == 2) {
+    tiled_max_2x2(x, y, g);
+    return;
+  }
   if (tiled && kind == kMax) {
     if (g.k[2] == 2) tiled_max_plane<T, 2>(x, y, g);
     else if (g.k[2] == 3) tiled_max_plane<T, 3>(x, y, g);

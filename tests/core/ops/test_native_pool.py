@@ -24,6 +24,10 @@ CASES = [  # (data shape, attrs)
     ((1, 2, 5, 6, 4), {"kernel": (2, 3, 2), "stride": (1, 2, 2), "pad": (1, 1, 0)}),  # 3-d
     ((2, 2, 4, 6, 4), {"kernel": (2, 3, 2), "stride": (2, 3, 2)}),       # 3-d tiled
     ((2, 2, 7, 7), {"kernel": (3, 3), "stride": (2, 2), "pooling_convention": "full"}),
+    ((2, 3, 6, 11), {"kernel": (2, 2), "stride": (2, 2)}),               # 2x2 vectors + odd tail
+    ((3, 2, 7, 18), {"kernel": (2, 2), "stride": (2, 2)}),               # 2x2, 9 wide, tail row
+    ((2, 2, 3, 4, 6), {"kernel": (1, 2, 2), "stride": (1, 2, 2)}),       # 3-d, 2-d windows
+    ((1, 2, 2, 7, 6), {"kernel": (1, 3, 3), "stride": (1, 3, 3)}),       # 3-d, 3x3, tail row
 ]
 KINDS = [("max", {}), ("avg", {}), ("avg", {"count_include_pad": False}), ("sum", {})]
 
@@ -165,3 +169,31 @@ def test_kernel_rejects_bad_arguments():
     with pytest.raises(ValueError, match="out_grad .* must match"):
         k.pool_backward(np.zeros((1, 2, 3, 3), np.float32), x, y, np.zeros_like(x), (2, 2),
                         (2, 2), (0, 0), 0, True, True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("width", [2, 3, 8, 10, 16, 18])
+def test_tiled_2x2_max_edge_values(width, dtype):
+    """The vectorised 2x2 max pooling and its gradient (both float dtypes, every lane
+    position): NaN anywhere in a window, +-inf, +0/-0 ties and equal values, bit for bit
+    against the xp path and an explicit formula in its order (window rows, then columns:
+    which zero or NaN wins depends on it)."""
+    r = np.random.default_rng(width)
+    vals = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, 1.0, -2.0, 3.0], dtype)
+    x = r.choice(vals, size=(2, 3, 6, width)).astype(dtype)
+    x[0, 0, :2, :2] = [[0.0, -0.0], [-0.0, 0.0]]
+    x[0, 1, :2, :2] = [[-0.0, 0.0], [0.0, -0.0]]
+    attrs = _attrs({"kernel": (2, 2), "stride": (2, 2), "pool_type": "max"})
+    g = r.standard_normal((2, 3, 3, width // 2))
+    g[0, 2, 0, 0] = np.inf
+    with np.errstate(invalid="ignore"):
+        (y, dx), (y0, dx0) = _both(_run(attrs, x, g))
+    _same_bits(y, y0)
+    _same_bits(dx, dx0)
+    xc = x[..., :width // 2 * 2]  # an odd last column is in no window
+    a, b = xc[..., 0::2, 0::2], xc[..., 0::2, 1::2]
+    c, d = xc[..., 1::2, 0::2], xc[..., 1::2, 1::2]
+    mx = np.maximum  # NaN if either is; of equal +0/-0 the second
+    _same_bits(y, mx(mx(a, c), mx(b, d)))  # the xp path's order
+    np.testing.assert_array_equal(np.signbit(y[0, :2, 0, 0]), [False, True])
+
