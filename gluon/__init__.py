@@ -10,8 +10,4 @@ from . import utils  # noqa: F401
 from . import contrib  # noqa: F401
 from . import data  # noqa: F401
 from . import model_zoo  # noqa: F401
-
-from ..ndarray.ndarray import NDArray as _NDArray  # noqa: E402
-from ..symbol.symbol import Symbol as _Symbol  # noqa: E402
-
-tensor_types = (_Symbol, _NDArray)  # what a HybridBlock's F-style inputs may be (MXNet's)
+from .parameter import tensor_types  # noqa: F401,E402  (MXNet's gluon.tensor_types)

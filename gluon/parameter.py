@@ -18,7 +18,7 @@ from .. import ndarray
 from ..ndarray import NDArray
 from .. import symbol
 from . import initializer
-from .utils import _brief_print_list, _indent  # noqa: F401  (re-exported)
+from .utils import _brief_print_list, _indent, shape_is_known  # noqa: F401  (re-exported)
 
 __all__ = ["DeferredInitializationError", "Parameter", "Constant", "ParameterDict",
            "tensor_types"]
@@ -30,23 +30,6 @@ _NAMING_URL = "https://mxnet.io/api/python/docs/tutorials/packages/gluon/blocks/
 
 class DeferredInitializationError(MXNetError):
     """Error for unfinished deferred initialization."""
-
-
-def shape_is_known(shape):
-    """True when `shape` is given and has no unknown (0) dimension."""
-    if shape is None or len(shape) == 0:
-        return False
-    for d in shape:
-        if d == 0:
-            return False
-        if d < 0:
-            raise ValueError("shape dimension size cannot be less than 0, while received %d"
-                             % d)
-    return True
-
-
-
-
 
 
 def _as_ctx_list(ctx):
