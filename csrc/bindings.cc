@@ -19,6 +19,7 @@ void register_kernels_optim(pybind11::module_& m);  // kernels_optim.cc
 void register_kernels_nn(pybind11::module_& m);  // kernels_nn.cc
 void register_kernels_conv(pybind11::module_& m);  // kernels_conv.cc (+ kernels_pool.cc)
 void register_kernels_rnn(pybind11::module_& m);  // kernels_rnn.cc
+void register_kernels_winograd(pybind11::module_& m);  // kernels_winograd.cc
 void register_mempool(pybind11::module_& m);  // mempool.cc
 }
 
@@ -69,5 +70,6 @@ PYBIND11_MODULE(_engine, m) {
   plait::register_kernels_nn(m);
   plait::register_kernels_conv(m);
   plait::register_kernels_rnn(m);
+  plait::register_kernels_winograd(m);
   plait::register_mempool(m);
 }
