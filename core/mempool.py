@@ -4,7 +4,8 @@ out again, so a training step's large temporaries stop being mapped, faulted in 
 unmapped every step.
 
 Enabled at import for the importing thread and the engine's workers.  PLAIT_MEMPOOL_MB
-bounds the bytes kept for reuse (default 1024); 0 turns the pool off.
+bounds the bytes kept for reuse (default 1024; when full, the oldest kept blocks are freed
+first); 0 turns the pool off.
 `mx.cpu().empty_cache()` frees what is kept.
 """
 import os

@@ -6,7 +6,7 @@
 // mmap threshold with fresh mappings, so every step faults their pages in again (~0.7 ms
 // per 45 MB here) and zero-fills them.  This handler keeps freed blocks of 256 KiB and
 // more in per-size-class free lists (16 classes per power of two, so at most 1/16 is
-// wasted) up to a byte cap, and hands them out again.  Smaller blocks, and every block it
+// wasted) up to a byte cap, and hands them out again; a full cache frees its oldest blocks.  Smaller blocks, and every block it
 // did not allocate itself, go to NumPy's default handler unchanged.
 //
 // Installed per thread (NumPy keeps the handler in a context variable): by plait at import
@@ -20,6 +20,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <iterator>
+#include <list>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -53,7 +56,13 @@ constexpr size_t kMinPooled = 256 << 10;
 
 struct Pool {
   std::mutex mu;
-  std::unordered_map<size_t, std::vector<void*>> free_lists;  // class bytes -> blocks
+  // Cached blocks, oldest first; per class, the same blocks (oldest first) as positions in
+  // `lru`.  A miss takes a class's newest block; a full cache evicts the oldest blocks of
+  // any class, so blocks a workload no longer asks for (one-off sizes from a first call, a
+  // resized batch) make room for the ones it does instead of pinning the cap.
+  struct Cached { void* b; size_t cls; };
+  std::list<Cached> lru;
+  std::unordered_map<size_t, std::deque<std::list<Cached>::iterator>> free_lists;
   std::unordered_map<void*, size_t> owned;                   // our blocks -> class bytes
   size_t cached = 0, cap = 0;
   uint64_t hits = 0, misses = 0;
@@ -78,8 +87,10 @@ void* take(size_t n, bool zero) {
     std::lock_guard<std::mutex> g(p.mu);
     auto it = p.free_lists.find(cls);
     if (it != p.free_lists.end() && !it->second.empty()) {
-      void* b = it->second.back();
+      auto pos = it->second.back();
+      void* b = pos->b;
       it->second.pop_back();
+      p.lru.erase(pos);
       p.cached -= cls;
       ++p.hits;
       if (zero) std::memset(b, 0, n);
@@ -118,16 +129,27 @@ size_t owned_size(void* b) {
 
 void give_back(void* b, size_t cls) {
   Pool& p = *g_pool;
+  std::vector<void*> evicted;
   {
     std::lock_guard<std::mutex> g(p.mu);
-    if (p.cached + cls <= p.cap) {
-      p.free_lists[cls].push_back(b);
+    if (cls > p.cap) {
+      p.owned.erase(b);
+      evicted.push_back(b);
+    } else {
+      while (p.cached + cls > p.cap) {  // evict the oldest cached blocks
+        const Pool::Cached old = p.lru.front();
+        p.free_lists[old.cls].pop_front();  // the class's oldest: lru's front
+        p.lru.pop_front();
+        p.cached -= old.cls;
+        p.owned.erase(old.b);
+        evicted.push_back(old.b);
+      }
+      p.lru.push_back({b, cls});
+      p.free_lists[cls].push_back(std::prev(p.lru.end()));
       p.cached += cls;
-      return;
     }
-    p.owned.erase(b);
   }
-  std::free(b);
+  for (void* e : evicted) std::free(e);
 }
 
 void h_free(void*, void* b, size_t n) {
@@ -157,13 +179,12 @@ void release_all() {
   std::vector<void*> blocks;
   {
     std::lock_guard<std::mutex> g(g_pool->mu);
-    for (auto& kv : g_pool->free_lists) {
-      for (void* b : kv.second) {
-        blocks.push_back(b);
-        g_pool->owned.erase(b);
-      }
-      kv.second.clear();
+    for (const Pool::Cached& c : g_pool->lru) {
+      blocks.push_back(c.b);
+      g_pool->owned.erase(c.b);
     }
+    g_pool->lru.clear();
+    g_pool->free_lists.clear();
     g_pool->cached = 0;
   }
   for (void* b : blocks) std::free(b);

@@ -126,3 +126,36 @@ def test_cap_off_switch_and_fork(mb, handler, cap):
     if cap is not None:
         assert 0 < int(cached) <= cap << 20
         assert int(cached) >= min(cap << 20, 4 << 20) - (4 << 20) // 16 * 4
+
+
+_EVICT_CHILD = r"""
+import numpy as np
+from plait.core import mempool
+KB = 1 << 10
+def block(kib):
+    return np.ones(kib * KB // 4, np.float32)
+x, y, z = block(1024), block(1536), block(2048)
+x = y = z = None             # cached, oldest first: x, y, z (4.5 of the 5 MiB)
+w, w2 = block(1024), block(1024)  # x's block again, and a new one
+w = None                     # cached: y, z, w (4.5 MiB)
+w2 = None                    # 5.5 MiB would not fit: y, the oldest, is freed
+s0 = mempool.stats()
+a, b = block(1024), block(1024)
+s1 = mempool.stats()
+c = block(1536)
+s2 = mempool.stats()
+print(s0["cached_bytes"] // KB, s1["hits"] - s0["hits"], s2["misses"] - s1["misses"])
+"""
+
+
+def test_full_cache_evicts_its_oldest_blocks():
+    """A freed block is kept even when the cache is full: the oldest cached blocks go (so
+    sizes a workload stopped asking for cannot pin the cap)."""
+    env = dict(os.environ, PLAIT_MEMPOOL_MB="5")
+    out = subprocess.run([sys.executable, "-c", _EVICT_CHILD], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    cached_kib, hits_1mib, misses_1536kib = map(int, out.stdout.split())
+    assert cached_kib == 2048 + 1024 + 1024  # z, w, w2
+    assert hits_1mib == 2                    # both 1 MiB blocks were kept
+    assert misses_1536kib == 1               # y's block was evicted
