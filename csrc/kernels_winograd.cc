@@ -15,7 +15,6 @@
 //                    wino_output): the weight gradient is dU[xi] = dM[xi] . V[xi]^T
 //   wino_weight_grad dw (F, C, 3, 3) = G^T dU G (the gradient of wino_weights)
 // Tile t of image i is (i*th + ty)*tw + tx for th x tw tiles of 4x4 over the output.
-// B, G and A are the F(4, 3) matrices of Lavin & Gray (2016), points 0, +-1, +-2.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "kernels_args.h"
+#include "kernels_winograd_math.h"
 #include "parallel.h"
 
 namespace plait {
@@ -35,124 +35,7 @@ using idx = std::ptrdiff_t;
 using kargs::bad;
 using kargs::shape_str;
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define WINO_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define WINO_CLONES
-#endif
-
-#define WR __restrict__
-#define WINO_INLINE inline __attribute__((always_inline))
-
-// The 1-d transforms, each on n independent lanes: lane j reads in[j], in[si + j], ...
-// and writes out[j], out[so + j], ...  The lanes are columns of a strip, tiles of a plane
-// or filters of a block; the loops vectorise because every row is its own __restrict__
-// pointer (with one base pointer and strides, GCC must assume the rows overlap).
-template <typename T>
-WINO_INLINE void bt6_lanes(const T* WR i0, const T* WR i1, const T* WR i2, const T* WR i3,
-                           const T* WR i4, const T* WR i5, T* WR o0, T* WR o1, T* WR o2,
-                           T* WR o3, T* WR o4, T* WR o5, idx n) {
-  for (idx j = 0; j < n; ++j) {
-    const T v0 = i0[j], v1 = i1[j], v2 = i2[j], v3 = i3[j], v4 = i4[j], v5 = i5[j];
-    o0[j] = 4 * v0 - 5 * v2 + v4;
-    o1[j] = -4 * (v1 + v2) + v3 + v4;
-    o2[j] = 4 * (v1 - v2) - v3 + v4;
-    o3[j] = 2 * (v3 - v1) - v2 + v4;
-    o4[j] = 2 * (v1 - v3) - v2 + v4;
-    o5[j] = 4 * v1 - 5 * v3 + v5;
-  }
-}
-
-// B^T: 6 values -> 6.
-template <typename T>
-WINO_INLINE void bt6(const T* in, idx si, T* out, idx so, idx n) {
-  bt6_lanes(in, in + si, in + 2 * si, in + 3 * si, in + 4 * si, in + 5 * si, out, out + so,
-            out + 2 * so, out + 3 * so, out + 4 * so, out + 5 * so, n);
-}
-
-template <typename T>
-WINO_INLINE void at6_lanes(const T* WR i0, const T* WR i1, const T* WR i2, const T* WR i3,
-                           const T* WR i4, const T* WR i5, T* WR o0, T* WR o1, T* WR o2,
-                           T* WR o3, idx n, T add) {
-  for (idx j = 0; j < n; ++j) {
-    const T v0 = i0[j], v5 = i5[j];
-    const T p1 = i1[j] + i2[j], m1 = i1[j] - i2[j], p2 = i3[j] + i4[j], m2 = i3[j] - i4[j];
-    o0[j] = v0 + p1 + p2 + add;
-    o1[j] = m1 + 2 * m2 + add;
-    o2[j] = p1 + 4 * p2 + add;
-    o3[j] = m1 + 8 * m2 + v5 + add;
-  }
-}
-
-// A^T: 6 values -> 4 (+ add).
-template <typename T>
-WINO_INLINE void at6(const T* in, idx si, T* out, idx so, idx n, T add) {
-  at6_lanes(in, in + si, in + 2 * si, in + 3 * si, in + 4 * si, in + 5 * si, out, out + so,
-            out + 2 * so, out + 3 * so, n, add);
-}
-
-template <typename T>
-WINO_INLINE void a4_lanes(const T* WR i0, const T* WR i1, const T* WR i2, const T* WR i3,
-                          T* WR o0, T* WR o1, T* WR o2, T* WR o3, T* WR o4, T* WR o5, idx n) {
-  for (idx j = 0; j < n; ++j) {
-    const T y0 = i0[j], y1 = i1[j], y2 = i2[j], y3 = i3[j];
-    o0[j] = y0;
-    o1[j] = y0 + y1 + y2 + y3;
-    o2[j] = y0 - y1 + y2 - y3;
-    o3[j] = y0 + 2 * y1 + 4 * y2 + 8 * y3;
-    o4[j] = y0 - 2 * y1 + 4 * y2 - 8 * y3;
-    o5[j] = y3;
-  }
-}
-
-// A (the transpose of A^T): 4 values -> 6.
-template <typename T>
-WINO_INLINE void a4(const T* in, idx si, T* out, idx so, idx n) {
-  a4_lanes(in, in + si, in + 2 * si, in + 3 * si, out, out + so, out + 2 * so, out + 3 * so,
-           out + 4 * so, out + 5 * so, n);
-}
-
-template <typename T>
-WINO_INLINE void g3_lanes(const T* WR i0, const T* WR i1, const T* WR i2, T* WR o0, T* WR o1,
-                          T* WR o2, T* WR o3, T* WR o4, T* WR o5, idx n) {
-  const T s6 = T(1) / 6, s12 = T(1) / 12, s24 = T(1) / 24;
-  for (idx j = 0; j < n; ++j) {
-    const T g0 = i0[j], g1 = i1[j], g2 = i2[j];
-    o0[j] = g0 / 4;
-    o1[j] = -(g0 + g1 + g2) * s6;
-    o2[j] = -(g0 - g1 + g2) * s6;
-    o3[j] = g0 * s24 + g1 * s12 + g2 * s6;
-    o4[j] = g0 * s24 - g1 * s12 + g2 * s6;
-    o5[j] = g2;
-  }
-}
-
-// G: 3 values -> 6.
-template <typename T>
-WINO_INLINE void g3(const T* in, idx si, T* out, idx so, idx n) {
-  g3_lanes(in, in + si, in + 2 * si, out, out + so, out + 2 * so, out + 3 * so, out + 4 * so,
-           out + 5 * so, n);
-}
-
-template <typename T>
-WINO_INLINE void gt6_lanes(const T* WR i0, const T* WR i1, const T* WR i2, const T* WR i3,
-                           const T* WR i4, const T* WR i5, T* WR o0, T* WR o1, T* WR o2,
-                           idx n) {
-  const T s6 = T(1) / 6, s12 = T(1) / 12, s24 = T(1) / 24;
-  for (idx j = 0; j < n; ++j) {
-    const T u0 = i0[j], u1 = i1[j], u2 = i2[j], u3 = i3[j], u4 = i4[j], u5 = i5[j];
-    o0[j] = u0 / 4 - (u1 + u2) * s6 + (u3 + u4) * s24;
-    o1[j] = (u2 - u1) * s6 + (u3 - u4) * s12;
-    o2[j] = (u3 + u4 - u1 - u2) * s6 + u5;
-  }
-}
-
-// G^T (the transpose of G): 6 values -> 3.
-template <typename T>
-WINO_INLINE void gt6(const T* in, idx si, T* out, idx so, idx n) {
-  gt6_lanes(in, in + si, in + 2 * si, in + 3 * si, in + 4 * si, in + 5 * si, out, out + so,
-            out + 2 * so, n);
-}
+using namespace wino;
 
 struct Tiles {
   idx n, C, H, W, ph, pw, th, tw, T;  // images, channels, plane, padding, tiles
@@ -383,16 +266,17 @@ Tiles tiles_of(const char* op, const py::array& x, idx a, idx n, idx OH, idx OW,
   return g;
 }
 
-#define WINO_DISPATCH(kind, call_f, call_d) \
-  do {                                      \
-    py::gil_scoped_release nogil;           \
-    if ((kind) == 0) {                      \
-      using T = float;                      \
-      call_f;                               \
-    } else {                                \
-      using T = double;                     \
-      call_d;                               \
-    }                                       \
+// Runs `call` without the GIL with T = float (kind 0) or double.
+#define WINO_DISPATCH(kind, call)  \
+  do {                             \
+    py::gil_scoped_release nogil;  \
+    if ((kind) == 0) {             \
+      using T = float;             \
+      call;                        \
+    } else {                       \
+      using T = double;            \
+      call;                        \
+    }                              \
   } while (0)
 
 template <typename T> T* p(const py::array& a) { return static_cast<T*>(const_cast<void*>(a.data())); }
@@ -408,37 +292,44 @@ void wino_input(py::array x, py::array v, idx a, idx n, idx OH, idx OW, idx ph, 
                 std::to_string(OH) + ", " + std::to_string(OW) + ")");
   need(op, "v", v, k, {36, g.C, g.T}, true);
   const idx off = a * g.C * g.H * g.W;
-  WINO_DISPATCH(k, input_t(p<T>(x) + off, p<T>(v), g), input_t(p<T>(x) + off, p<T>(v), g));
+  WINO_DISPATCH(k, input_t(p<T>(x) + off, p<T>(v), g));
+}
+
+// An output-side array y (N, F, OH, OW), images a..a+n, and its M-side partner m
+// (36, F, T), both checked.
+struct OutSide {
+  idx F, OH, OW, off;
+  Tiles g;
+};
+
+OutSide out_side(const char* op, const char* yname, const py::array& y, bool y_out,
+                 const char* mname, const py::array& m, bool m_out, int k, idx a, idx n) {
+  need(op, yname, y, k, {-1, -1, -1, -1}, y_out);
+  const idx F = y.shape(1), OH = y.shape(2), OW = y.shape(3);
+  OutSide o{F, OH, OW, a * F * OH * OW, tiles_of(op, y, a, n, OH, OW, 0, 0)};
+  need(op, mname, m, k, {36, F, o.g.T}, m_out);
+  return o;
 }
 
 void wino_output(py::array m, py::array y, idx a, idx n, py::object bias) {
   const char* op = "wino_output";
   const int k = kind_of(op, "y", y);
-  need(op, "y", y, k, {-1, -1, -1, -1}, true);
-  const idx F = y.shape(1), OH = y.shape(2), OW = y.shape(3);
-  Tiles g = tiles_of(op, y, a, n, OH, OW, 0, 0);
-  need(op, "m", m, k, {36, F, g.T}, false);
+  const OutSide o = out_side(op, "y", y, true, "m", m, false, k, a, n);
   py::array b;
   if (!bias.is_none()) {
     b = py::reinterpret_borrow<py::array>(bias);
-    need(op, "bias", b, k, {F}, false);
+    need(op, "bias", b, k, {o.F}, false);
   }
-  const idx off = a * F * OH * OW;
   const bool hb = !bias.is_none();
-  WINO_DISPATCH(k, output_t(p<T>(m), p<T>(y) + off, g, F, OH, OW, hb ? p<T>(b) : nullptr),
-                output_t(p<T>(m), p<T>(y) + off, g, F, OH, OW, hb ? p<T>(b) : nullptr));
+  WINO_DISPATCH(k, output_t(p<T>(m), p<T>(y) + o.off, o.g, o.F, o.OH, o.OW,
+                            hb ? p<T>(b) : nullptr));
 }
 
 void wino_output_grad(py::array dy, py::array dm, idx a, idx n) {
   const char* op = "wino_output_grad";
   const int k = kind_of(op, "dy", dy);
-  need(op, "dy", dy, k, {-1, -1, -1, -1}, false);
-  const idx F = dy.shape(1), OH = dy.shape(2), OW = dy.shape(3);
-  Tiles g = tiles_of(op, dy, a, n, OH, OW, 0, 0);
-  need(op, "dm", dm, k, {36, F, g.T}, true);
-  const idx off = a * F * OH * OW;
-  WINO_DISPATCH(k, output_grad_t(p<T>(dy) + off, p<T>(dm), g, F, OH, OW),
-                output_grad_t(p<T>(dy) + off, p<T>(dm), g, F, OH, OW));
+  const OutSide o = out_side(op, "dy", dy, false, "dm", dm, true, k, a, n);
+  WINO_DISPATCH(k, output_grad_t(p<T>(dy) + o.off, p<T>(dm), o.g, o.F, o.OH, o.OW));
 }
 
 void wino_weights(py::array w, py::array u, bool flipped) {
@@ -447,8 +338,7 @@ void wino_weights(py::array w, py::array u, bool flipped) {
   need(op, "w", w, k, {-1, -1, 3, 3}, false);
   const idx F = w.shape(0), C = w.shape(1);
   need(op, "u", u, k, {36, flipped ? C : F, flipped ? F : C}, true);
-  WINO_DISPATCH(k, weights_t(p<T>(w), p<T>(u), F, C, flipped),
-                weights_t(p<T>(w), p<T>(u), F, C, flipped));
+  WINO_DISPATCH(k, weights_t(p<T>(w), p<T>(u), F, C, flipped));
 }
 
 void wino_weight_grad(py::array du, py::array dw) {
@@ -457,8 +347,7 @@ void wino_weight_grad(py::array du, py::array dw) {
   need(op, "dw", dw, k, {-1, -1, 3, 3}, true);
   const idx F = dw.shape(0), C = dw.shape(1);
   need(op, "du", du, k, {36, F, C}, false);
-  WINO_DISPATCH(k, weight_grad_t(p<T>(du), p<T>(dw), F, C),
-                weight_grad_t(p<T>(du), p<T>(dw), F, C));
+  WINO_DISPATCH(k, weight_grad_t(p<T>(du), p<T>(dw), F, C));
 }
 
 }  // namespace
