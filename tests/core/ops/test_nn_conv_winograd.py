@@ -147,3 +147,29 @@ def test_kernels_reject_bad_arguments():
         _engine.wino_output(np.zeros((36, 4, 8), np.float32), y, 0, 2)
     with pytest.raises(ValueError, match="wino_weight_grad: dw must be float32 or float64"):
         _engine.wino_weight_grad(np.zeros((36, 4, 3), np.float32), np.zeros((4, 3, 3, 3), np.int32))
+
+
+def test_deconvolution_forward_uses_it_and_agrees():
+    """Deconvolution's forward is conv_data_grad: a 3x3 stride-1 one takes the Winograd
+    data-gradient path (pad 0..2), with the same result as im2col + col2im."""
+    r = np.random.default_rng(4)
+    xs = r.standard_normal((12, 16, 14, 12))  # >= 96 output tiles for every pad
+    ws = r.standard_normal((16, 24, 3, 3)) * 0.1
+    for pad in ((0, 0), (1, 1), (2, 1)):
+        def run():
+            y = mx.nd.Deconvolution(mx.nd.array(xs, dtype="float64"),
+                                    mx.nd.array(ws, dtype="float64"), kernel=(3, 3), pad=pad,
+                                    num_filter=24, no_bias=True)
+            return y.asnumpy()
+        calls = []
+        orig = wino.data_grad
+        wino.data_grad = lambda *a, **k: calls.append(1) or orig(*a, **k)
+        try:
+            got = run()
+            wino._state["on"] = False
+            want = run()
+        finally:
+            wino._state["on"] = True
+            wino.data_grad = orig
+        assert calls == [1]
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
