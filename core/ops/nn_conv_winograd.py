@@ -20,6 +20,7 @@ all 36 positions.
 import os
 
 from . import native
+from . import nn_conv_impl  # (imports this module: only its attributes are used, at call time)
 
 _TILE_COLS = 2048  # tiles (GEMM columns) per chunk of images
 _MIN_CHANNELS = 16  # fewer input or output channels: the GEMMs are too thin to pay the transforms
@@ -42,10 +43,8 @@ def usable(xp, arrays, F, C, out_sp, k, s, d, p, G):
 
 
 def _chunks(N, tiles_per_image):
-    step = max(1, min(N, _TILE_COLS // max(1, tiles_per_image)))
-    count = -(-N // step)
-    step = -(-N // count)
-    return [(a, min(N, a + step)) for a in range(0, N, step)]
+    """nn_conv_impl's near-equal image chunks, of at most _TILE_COLS tiles each."""
+    return nn_conv_impl._chunks(N, tiles_per_image, elems=_TILE_COLS)
 
 
 def _tiles(oh, ow):
@@ -97,5 +96,5 @@ def weight_grad(xp, dy, x, p):
         else:
             du += part
     dw = xp.empty((F, C, 3, 3), x.dtype)
-    kern.wino_weight_grad(xp.ascontiguousarray(du), dw)
+    kern.wino_weight_grad(du, dw)
     return dw
