@@ -324,7 +324,7 @@ void bn_backward(py::array og, py::array x, py::array gamma, py::array mm, py::a
 }  // namespace
 
 void register_kernels_nn(py::module_& m) {
-  using namespace nn_act;  // NOLINT: relu_forward, relu_backward, leaky_forward
+  using namespace nn_act;  // NOLINT: relu_forward, relu_backward, leaky_forward, add_relu
   m.def("leaky_forward", &leaky_forward, py::arg("x"), py::arg("out"), py::arg("kind"),
         py::arg("slope") = 0.25, py::arg("scale") = 1.0, py::arg("gamma") = py::none(),
         "LeakyReLU forward: kind 0 leaky (x or slope*x), 1 prelu (x or gamma[c]*x, c on axis "
@@ -347,6 +347,8 @@ void register_kernels_nn(py::module_& m) {
         "the moving ones when use_global_stats).");
   m.def("relu_forward", &relu_forward, py::arg("x"), py::arg("out"),
         "out = max(x, 0) (nan stays nan); out may be x.");
+  m.def("add_relu", &add_relu, py::arg("lhs"), py::arg("rhs"), py::arg("out"),
+        "out = max(lhs + rhs, 0) (nan stays nan); out may be lhs or rhs.");
   m.def("relu_backward", &relu_backward, py::arg("ograd"), py::arg("x"), py::arg("out"),
         py::arg("slope") = 0.0,
         "out = ograd * (x > 0 ? 1 : slope) (relu: slope 0; leaky relu); out may be ograd.");

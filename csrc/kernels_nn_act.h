@@ -34,6 +34,31 @@ inline void relu_forward(py::array x, py::array out) {
   if (f32) run(float()); else run(double());
 }
 
+// out = max(a + b, 0): a residual sum and its relu in one pass (the _add_relu op that
+// inference graphs fuse elemwise_add + relu into).
+inline void add_relu(py::array a, py::array b, py::array out) {
+  const char* op = "_add_relu";
+  const bool f32 = is_f32(a, op);
+  check_array(op, "lhs", a, a);
+  check_array(op, "rhs", b, a);
+  check_same_shape(op, "rhs", b, a);
+  check_array(op, "out", out, a, true);
+  check_same_shape(op, "out", out, a);
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    const T *pa = cptr<T>(a), *pb = cptr<T>(b);
+    T* po = mptr<T>(out);
+    py::gil_scoped_release nogil;
+    parallel_for(a.size(), kGrain, [&](idx lo, idx hi) {
+      for (idx i = lo; i < hi; ++i) {
+        const T v = pa[i] + pb[i];
+        po[i] = v < T(0) ? T(0) : v;  // nan stays nan
+      }
+    });
+  };
+  if (f32) run(float()); else run(double());
+}
+
 // gx = gy * (x > 0): a product, so nan/inf in gy behave as in the NumPy code.
 // GCC if-converts (and so vectorizes) a select whose arm may raise an FP flag only
 // without -ftrapping-math; nothing here reads the FP flags, so results are unchanged.

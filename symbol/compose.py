@@ -17,6 +17,7 @@ HIDDEN_KEYS = ("ctx_group", "lr_mult", "wd_mult", "force_mirroring", "mirror_sta
 # (MXNet's FSetInputVarAttrOnCompose)
 VAR_INIT_ON_COMPOSE = {
     "BatchNorm": {3: '["zero", {}]', 4: '["one", {}]'},
+    "_contrib_BatchNormWithReLU": {3: '["zero", {}]', 4: '["one", {}]'},
     "LeakyReLU": {1: '["Constant", {"value": 0.25}]'},
 }
 

@@ -3,6 +3,7 @@ forward outputs, gradients (for a fixed head gradient) and updated moving statis
 normalization ops.  Run: /tmp/plait-anchors/mxnet/bin/python tools/make_norm_fixtures.py
 Keys are '<case>/<name>'; attributes of each case are stored as '<case>/attrs' (a JSON string
 in a 0-d unicode array, so the file loads without pickle)."""
+import functools
 import json
 import os
 
@@ -25,10 +26,11 @@ def run(case, op, inputs, attrs, diff, train=False, keep=(), dtype="float64"):
     for i in diff:
         nds[i].attach_grad()
     with mx.autograd.record(train_mode=train):
-        y = getattr(mx.nd, op)(*nds, **attrs)
+        y = functools.reduce(getattr, op.split("."), mx.nd)(*nds, **attrs)
     ys = y if isinstance(y, list) else [y]
     og = rnd(*ys[0].shape).astype(dtype)
-    ys[0].backward(mx.nd.array(og, dtype=dtype), train_mode=train)
+    if diff:
+        ys[0].backward(mx.nd.array(og, dtype=dtype), train_mode=train)
     store[case + "/attrs"] = np.array(json.dumps(dict(attrs, __op__=op, __train__=train,
                                                        __diff__=list(diff))))
     for i, x in enumerate(inputs):
@@ -69,6 +71,14 @@ run("lrn", "LRN", [rnd(2, 5, 2, 2)], dict(nsize=3, alpha=0.1, beta=0.75, knorm=2
     dtype="float32")  # LRN: float32 only in MXNet
 run("lrn5", "LRN", [rnd(1, 6, 3, 2)], dict(nsize=5, alpha=0.5, beta=0.6, knorm=1.5), (0,),
     dtype="float32")
+# BatchNorm + relu in one op (what gluon.nn.BatchNormReLU calls; MXNet runs it on oneDNN
+# only: float32).  Predict mode: forward only -- MXNet's backward there reads a relu mask
+# its predict-mode forward never wrote (the zeros of dx change from run to run).
+for train in (True, False):
+    run("bnrelu_%s" % ("train" if train else "infer"), "contrib.BatchNormWithReLU",
+        [rnd(2, 3, 4, 2), rnd(3, lo=0.5, hi=1.5), rnd(3), rnd(3, lo=-1, hi=1),
+         rnd(3, lo=0.5, hi=1.5)], dict(fix_gamma=False, momentum=0.8),
+        (0, 1, 2) if train else (), train, keep=(3, 4), dtype="float32")
 
 np.savez(OUT, **store)
 print("wrote", OUT, len(store), "arrays")

@@ -41,6 +41,7 @@ HIDDEN_KEYS = ("ctx_group", "lr_mult", "wd_mult", "force_mirroring", "mirror_sta
 # (the ops' FSetInputVarAttrOnCompose); used when upgrading files older than 0.9.4.
 VAR_INIT_ON_COMPOSE = {
     "BatchNorm": {3: '["zero", {}]', 4: '["one", {}]'},
+    "_contrib_BatchNormWithReLU": {3: '["zero", {}]', 4: '["one", {}]'},
     "LeakyReLU": {1: '["Constant", {"value": 0.25}]'},
     "UpSampling": {1: '["bilinear", {}]'},
 }
@@ -48,7 +49,8 @@ VAR_INIT_ON_COMPOSE = {
 # Ops whose MXNet registration has more outputs than it shows (node_row_ptr counts them).
 _HIDDEN_OUTPUTS = {"BatchNorm": 3, "Dropout": 2, "LRN": 2, "LayerNorm": 3, "GroupNorm": 3,
                    "InstanceNorm": 3, "CTCLoss": 2, "SpatialTransformer": 3,
-                   "BilinearSampler": 2, "_contrib_SyncBatchNorm": 3}
+                   "BilinearSampler": 2, "_contrib_SyncBatchNorm": 3,
+                   "_contrib_BatchNormWithReLU": 4}
 
 
 class VEntry(Entry):

@@ -171,6 +171,11 @@ def _activation(ctx, node):
     ctx.add(_ACT[node.attrs.act_type], node.inputs[:1], node.outputs[:1])
 
 
+@onnx_rule("_add_relu")
+def _add_relu(ctx, node):
+    ctx.add("Relu", [ctx.add("Add", node.inputs[:2])], node.outputs[:1])
+
+
 def gelu(ctx, x, dtype, out):
     """erf GELU: the Gelu op from opset 20, else 0.5 x (1 + erf(x / sqrt 2))."""
     if ctx.opset >= 20:

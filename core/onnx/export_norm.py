@@ -7,6 +7,17 @@ from .export_context import onnx_rule, reduce, reshape, squeeze
 
 @onnx_rule("BatchNorm")
 def _batch_norm(ctx, node):
+    _bn(ctx, node, node.outputs[:1])
+
+
+@onnx_rule("_contrib_BatchNormWithReLU")
+def _batch_norm_relu(ctx, node):
+    ctx.add("Relu", [_bn(ctx, node, None)], node.outputs[:1])
+
+
+def _bn(ctx, node, out):
+    """BatchNormalization into `out` (a list of one name, or None for a new one); returns
+    the output's name.  The mean and var outputs go straight to node.outputs[1:3]."""
     a = node.attrs
     x, gamma, beta, mean, var = node.inputs[:5]
     if a.output_mean_var:  # at inference: the moving mean and 1 / sqrt(moving var + eps)
@@ -17,16 +28,15 @@ def _batch_norm(ctx, node):
         gamma = ctx.const(np.ones(node.in_shapes[1], node.in_dtypes[1]), "bn_gamma_fixed")
     ax = a.axis % node.ndim
     if ax == 1:
-        ctx.add("BatchNormalization", [x, gamma, beta, mean, var], node.outputs[:1],
-                epsilon=float(a.eps))
-        return
+        return ctx.add("BatchNormalization", [x, gamma, beta, mean, var], out,
+                       epsilon=float(a.eps))
     # ONNX normalises axis 1: move the channel axis there and back
     rest = [i for i in range(node.ndim) if i != ax]
     perm = [rest[0], ax] + rest[1:]
     inv = [perm.index(i) for i in range(node.ndim)]
     y = ctx.add("BatchNormalization", [ctx.add("Transpose", [x], perm=perm), gamma, beta, mean,
                                        var], epsilon=float(a.eps))
-    ctx.add("Transpose", [y], node.outputs[:1], perm=inv)
+    return ctx.add("Transpose", [y], out, perm=inv)
 
 
 @onnx_rule("InstanceNorm")

@@ -2,7 +2,7 @@
 from . import registry  # noqa: F401
 from . import (arith, unary, reduce, shape, join, indexing, sort, linalg,  # noqa: F401
                random, creation, grad_utils, nn_dense, nn_conv, nn_pool, nn_norm, nn_act,
-               nn_loss, nn_seq, optim_ops, nn_ctc)
+               nn_loss, nn_seq, optim_ops, nn_ctc, nn_fused)
 from . import nn_rnn  # noqa: F401,E402  (fused RNN; its OpDefs in nn_rnn_defs)
 from . import control_flow, control_flow_loops  # noqa: F401,E402  (foreach/while_loop/cond)
 from . import onnx_ops  # noqa: F401,E402  (hidden ops of the ONNX importer)

@@ -116,7 +116,8 @@ def _native_ok(xp, x, *arrays):
         t.dtype == x.dtype for t in arrays)
 
 
-def _bn_forward(xp, a, ins, outs):
+def bn_forward(xp, a, ins, outs, relu=False):
+    """BatchNorm's kernel; `relu`: then max(out, 0) in the same pass (BatchNormWithReLU)."""
     x, gamma, beta, mm, mv = ins
     ax = a.axis % x.ndim
     train = a.get("__is_train__", False) and not a.use_global_stats
@@ -125,13 +126,13 @@ def _bn_forward(xp, a, ins, outs):
         if train:
             mean, var = xp.empty_like(mm), xp.empty_like(mv)
             native.kernels().bn_train_forward(x, gamma, beta, outs[0], mean, var, a.eps,
-                                              bool(a.fix_gamma), ax)
+                                              bool(a.fix_gamma), ax, relu)
             invstd = 1.0 / xp.sqrt(var + a.eps)
         else:
             mean, var = mm, mv
             invstd = 1.0 / xp.sqrt(var + a.eps)
             scale = invstd if a.fix_gamma else gamma * invstd
-            native.kernels().bn_affine(x, mean, scale, beta, outs[0], ax)
+            native.kernels().bn_affine(x, mean, scale, beta, outs[0], ax, relu)
     else:
         red = tuple(i for i in range(x.ndim) if i != ax)
         bs = _bshape(x.ndim, ax, x.shape[ax])
@@ -142,6 +143,8 @@ def _bn_forward(xp, a, ins, outs):
         invstd = 1.0 / xp.sqrt(var + a.eps)
         scale = invstd if a.fix_gamma else gamma * invstd
         outs[0][...] = (x - mean.reshape(bs)) * scale.reshape(bs) + beta.reshape(bs)
+        if relu:
+            xp.maximum(outs[0], 0, out=outs[0])
     if len(outs) == 3:
         outs[1][...] = mean
         outs[2][...] = invstd
@@ -175,12 +178,12 @@ def bn_reference(a, x, gamma, beta, mm, mv, train=False):
     return out, o1.astype(dt), o2.astype(dt), nm.astype(dt), nv.astype(dt)
 
 
-def _bn_ref(a, *ins):
+def bn_ref(a, *ins):
     r = bn_reference(a, *ins)
     return r[:3] if a.output_mean_var else r[0]
 
 
-def _bn_grad(F, a, ins, outs, og):
+def bn_grad(F, a, ins, outs, og):
     x, gamma, _, mm, mv = ins
     glob = bool(a.use_global_stats or not a.get("__is_train__", False))
     dx, dg, db = F._backward_BatchNorm(og[0], x, gamma, mm, mv, eps=a.eps, fix_gamma=a.fix_gamma,
@@ -188,7 +191,7 @@ def _bn_grad(F, a, ins, outs, og):
     return [dx, dg, db, None, None]
 
 
-def _bn_samples(dtype):
+def bn_samples(dtype):
     def ins(shape, ax=1, seed=0):
         c = shape[ax]
         return [values(shape, dtype, seed=seed), values((c,), dtype, 0.5, 1.5, seed + 1),
@@ -205,7 +208,7 @@ def _bn_samples(dtype):
             Sample(ins((4, 5), 0, 5), dict(axis=0, fix_gamma=False, momentum=0.5))]
 
 
-def _bn_bad():
+def bn_bad():
     x = np.ones((2, 3, 4), np.float32)
     c3, c4 = np.ones(3, np.float32), np.ones(4, np.float32)
     return [BadSample([x, c4, c3, c3, c3], match=("gamma", "(4,)", "(3,)")),
@@ -214,10 +217,19 @@ def _bn_bad():
             BadSample([x, c3, c3, c3, c3], dict(eps=-1.0), match=("eps", ">= 0"))]
 
 
-register(OpDef(
-    "BatchNorm", inputs=("data", "gamma", "beta", "moving_mean", "moving_var"),
-    num_outputs=_omv, infer_type=_types(_omv), output_names=("output", "mean", "var"),
-    params={"eps": _eps_param(1e-3),
+def bn_op(name, forward, reference, gradient, doc):
+    """The OpDef of BatchNorm or a fused variant of it (same inputs, params, outputs)."""
+    return OpDef(
+        name, inputs=("data", "gamma", "beta", "moving_mean", "moving_var"),
+        num_outputs=_omv, infer_type=_types(_omv), output_names=("output", "mean", "var"),
+        params=_bn_params(), infer_shape=_bn_shape, forward=forward, dtypes=_FLOAT,
+        test_dtypes=_FLOAT, mutates=(3, 4), inplace=[(0, 0)], train_aware=True,
+        gradient=gradient, grad_inputs=(0, 1, 2), reference=reference, samples=bn_samples,
+        bad_samples=bn_bad, tol=(2e-5, 2e-5), doc=doc)
+
+
+def _bn_params():
+    return {"eps": _eps_param(1e-3),
             "momentum": Param("float", 0.9, "momentum of the moving averages"),
             "fix_gamma": Param("bool", True, "use gamma = 1 (and give gamma a zero gradient)"),
             "use_global_stats": Param("bool", False, "normalize with the moving stats also "
@@ -226,13 +238,14 @@ register(OpDef(
             "axis": Param("int", 1, "the channel axis"),
             "cudnn_off": Param("bool", False, "ignored"),
             "min_calib_range": Param("float", None, "quantization only; ignored"),
-            "max_calib_range": Param("float", None, "quantization only; ignored")},
-    infer_shape=_bn_shape, forward=_bn_forward, dtypes=_FLOAT, test_dtypes=_FLOAT,
-    mutates=(3, 4), inplace=[(0, 0)], train_aware=True, gradient=_bn_grad, grad_inputs=(0, 1, 2),
-    reference=_bn_ref, samples=_bn_samples, bad_samples=_bn_bad, tol=(2e-5, 2e-5),
-    doc="Batch normalization over every axis but `axis`: out = (data - mean) / sqrt(var + eps)"
-        " * gamma + beta, with the batch's statistics in training (updating moving_mean and "
-        "moving_var with `momentum`) and the moving statistics otherwise."))
+            "max_calib_range": Param("float", None, "quantization only; ignored")}
+
+
+register(bn_op(
+    "BatchNorm", bn_forward, bn_ref, bn_grad,
+    "Batch normalization over every axis but `axis`: out = (data - mean) / sqrt(var + eps)"
+    " * gamma + beta, with the batch's statistics in training (updating moving_mean and "
+    "moving_var with `momentum`) and the moving statistics otherwise."))
 
 
 def _bn_bwd_shape(attrs, shapes):
@@ -281,7 +294,7 @@ def _bn_bwd_ref(a, og, x, gamma, mm, mv):
 
 def _bn_bwd_samples(dtype):
     out = []
-    for s in _bn_samples(dtype)[:4] + _bn_samples(dtype)[5:]:
+    for s in bn_samples(dtype)[:4] + bn_samples(dtype)[5:]:
         x, gamma, _, mm, mv = s.inputs
         at = {k: v for k, v in s.attrs.items() if k not in ("momentum", "output_mean_var")}
         for glob in (True, False):

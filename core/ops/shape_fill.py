@@ -167,7 +167,7 @@ def _concat(attrs, ins, outs):
 _attach(["FullyConnected"], _fc)
 _attach(["Convolution"], _conv)
 _attach(["Deconvolution"], _deconv)
-_attach(["BatchNorm"], _bn)
+_attach(["BatchNorm", "_contrib_BatchNormWithReLU"], _bn)
 _attach(["LayerNorm"], _ln)
 _attach(["InstanceNorm"], _in)
 _attach(["GroupNorm"], _gn)

@@ -62,11 +62,8 @@ class _BatchNorm(HybridBlock):
 
     @named_errors
     def hybrid_forward(self, F, x, gamma, beta, running_mean, running_var):
-        out = F.BatchNorm(x, gamma, beta, running_mean, running_var, name="fwd",
-                          **self._kwargs)
-        if self.fuse_relu:
-            out = F.relu(out)
-        return out
+        op = F.contrib.BatchNormWithReLU if self.fuse_relu else F.BatchNorm
+        return op(x, gamma, beta, running_mean, running_var, name="fwd", **self._kwargs)
 
     def __repr__(self):
         in_channels = self.gamma.shape[0]
@@ -94,8 +91,7 @@ class BatchNorm(_BatchNorm):
 
 
 class BatchNormReLU(BatchNorm):
-    """BatchNorm followed by ReLU (MXNet fuses them into one operator; here BatchNorm
-    then relu, which computes the same values and gradients)."""
+    """BatchNorm followed by ReLU, as one operator (contrib.BatchNormWithReLU, as MXNet)."""
 
     _fuse_relu = True
 
