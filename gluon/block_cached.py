@@ -12,9 +12,11 @@ writes each argument gradient into a fresh buffer that autograd then owns.
 Under autograd.record() the call is recorded as ONE tape node whose gradient rule runs
 the executor's backward and hands the argument gradients to autograd, which writes
 them into the Parameters' .grad (respecting grad_req 'write'/'add'/'null').  Inference
-calls use a second executor bound without gradients, so no backward graph is planned.
+calls use a second executor bound without gradients, so no backward graph is planned, on
+the graph with relus fused into the ops before them (core/graph/fuse.py).
 """
 from ..core import autograd as _ag
+from ..core.graph.fuse import fuse_inference
 
 
 def _copy_of(bound, eid):
@@ -111,10 +113,20 @@ class CachedGraph:
         self.param_args = [n for n in self.arg_names if n not in data_set]
         self.param_aux = [n for n in self.aux_names if n not in data_set]
         self._cache = {}
+        self._forward_only = None  # `out` fused for calls outside autograd.record()
 
     def _param_arrays(self, ctx):
         return ([self.params[n].data(ctx) for n in self.param_args],
                 [self.params[n].data(ctx) for n in self.param_aux])
+
+    def _symbol(self, recording):
+        """The symbol to bind: `out`, or (not recording: no backward) its fused form."""
+        if recording:
+            return self.out
+        if self._forward_only is None:
+            from ..symbol.symbol import Symbol
+            self._forward_only = Symbol(fuse_inference(self.out._graph()).outputs)
+        return self._forward_only
 
     def _bind(self, data, ctx, train, p_args, p_aux, data_need=None):
         from ..ndarray import zeros
@@ -141,9 +153,10 @@ class CachedGraph:
         missing = [n for n in self.arg_names if n not in args]
         if missing:
             raise ValueError("Unknown input to HybridBlock: %s" % ", ".join(missing))
-        ex = self.out.bind(ctx, args, args_grad=grads if train else None,
-                           grad_req=reqs if train else "null", aux_states=aux)
-        pos = {n: i for i, n in enumerate(self.arg_names)}
+        sym = self._symbol(train)
+        ex = sym.bind(ctx, args, args_grad=grads if train else None,
+                      grad_req=reqs if train else "null", aux_states=aux)
+        pos = {n: i for i, n in enumerate(sym.list_arguments())}
         data_pos = [pos[n] for n in self.data_names if n in pos]
         params = [(pos[n], a, a._data) for n, a in zip(self.param_args, p_args)]
         params += [(None, a, a._data) for a in p_aux]

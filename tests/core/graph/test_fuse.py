@@ -1,0 +1,126 @@
+"""Inference-graph fusion (core/graph/fuse.py): which relus join the op before them, that
+the fused graph computes what the unfused one does, and that hybridized blocks use it for
+calls outside autograd.record() only."""
+import numpy as np
+import pytest
+
+import plait as mx
+from plait import autograd, gluon, nd
+from plait.core.graph import fuse
+
+
+def _ops(sym):
+    return [n.op.name for n in sym._graph().topo_nodes() if n.op is not None]
+
+
+def _fused(sym):
+    return mx.sym.Symbol(fuse.fuse_inference(sym._graph()).outputs)
+
+
+def _bn(x, name, **kw):
+    return mx.sym.BatchNorm(x, name=name, fix_gamma=False, **kw)
+
+
+def _block():
+    """conv-bn-relu, conv-bn, + shortcut, relu: a ResNet basic block."""
+    x = mx.sym.var("data")
+    c1 = mx.sym.Convolution(x, kernel=(3, 3), pad=(1, 1), num_filter=4, name="c1")
+    h = mx.sym.Activation(_bn(c1, "bn1"), act_type="relu", name="r1")
+    c2 = mx.sym.Convolution(h, kernel=(3, 3), pad=(1, 1), num_filter=4, name="c2")
+    return mx.sym.relu(_bn(c2, "bn2") + x, name="r2")
+
+
+def _run(sym, shapes, seed=0):
+    r = np.random.RandomState(seed)
+    args = {n: nd.array(r.randn(*s)) for n, s in
+            zip(sym.list_arguments(), sym.infer_shape(**shapes)[0])}
+    aux = {n: nd.array(r.uniform(0.5, 1.5, s)) for n, s in
+           zip(sym.list_auxiliary_states(), sym.infer_shape(**shapes)[2])}
+    return sym.bind(mx.cpu(), args, aux_states=aux).forward()[0].asnumpy()
+
+
+def test_relus_after_batchnorm_and_residual_sum_are_fused():
+    sym = _block()
+    f = _fused(sym)
+    assert _ops(sym).count("Activation") + _ops(sym).count("relu") == 2
+    assert _ops(f) == ["Convolution", "_contrib_BatchNormWithReLU", "Convolution", "BatchNorm",
+                       "_add_relu"]
+    assert f.list_arguments() == sym.list_arguments()
+    assert f.list_auxiliary_states() == sym.list_auxiliary_states()
+    shapes = {"data": (2, 4, 5, 5)}
+    np.testing.assert_allclose(_run(f, shapes), _run(sym, shapes), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("why, build", [
+    ("the BatchNorm output is read twice", lambda x: (lambda b: mx.sym.relu(b) * b)(_bn(x, "b"))),
+    ("the sum is read twice", lambda x: (lambda s: mx.sym.relu(s) * s)(x + x)),
+    ("the BatchNorm outputs its mean and var",
+     lambda x: mx.sym.relu(_bn(x, "b", output_mean_var=True)[0])),
+    ("not a relu", lambda x: mx.sym.Activation(_bn(x, "b"), act_type="tanh")),
+    ("a broadcast sum", lambda x: mx.sym.relu(mx.sym.broadcast_add(x, x))),
+])
+def test_not_fused(why, build):
+    sym = build(mx.sym.var("data"))
+    assert fuse.fuse_inference(sym._graph()).outputs == sym._graph().outputs, why
+
+
+def test_read_twice_through_a_shared_bn_keeps_it():
+    x = mx.sym.var("data")
+    b = _bn(x, "b")
+    sym = mx.sym.Group([mx.sym.relu(b), b])  # BatchNorm's output is also a graph output
+    assert fuse.fuse_inference(sym._graph()).outputs == sym._graph().outputs
+
+
+def test_switched_off(monkeypatch):
+    monkeypatch.setitem(fuse._state, "on", False)
+    sym = _block()
+    assert fuse.fuse_inference(sym._graph()).outputs == sym._graph().outputs
+
+
+class _Res(gluon.HybridBlock):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        with self.name_scope():
+            self.conv = gluon.nn.Conv2D(3, 3, padding=1, in_channels=3)
+            self.bn = gluon.nn.BatchNorm(in_channels=3)
+            self.act = gluon.nn.Activation("relu")
+
+    def hybrid_forward(self, F, x):
+        return F.Activation(self.act(self.bn(self.conv(x))) + x, act_type="relu")
+
+
+def _res_net(hybrid):
+    mx.random.seed(3)
+    net = _Res()
+    net.initialize(mx.init.Xavier())
+    for p in ("running_mean", "running_var"):  # stats that are not the identity
+        getattr(net.bn, p).set_data(nd.array(np.random.RandomState(1).uniform(0.5, 2, 3)))
+    if hybrid:
+        net.hybridize(static_alloc=True, static_shape=True)
+    return net
+
+
+def test_hybridized_inference_is_fused_and_equals_imperative():
+    x = nd.array(np.random.RandomState(0).randn(2, 3, 6, 6))
+    want = _res_net(False)(x).asnumpy()
+    net = _res_net(True)
+    np.testing.assert_allclose(net(x).asnumpy(), want, rtol=1e-5, atol=1e-6)
+    (entry,) = net._cached_op._cache.values()
+    names = [n.op.name for n in entry.bound.igraph.nodes if n.op is not None]
+    assert "_contrib_BatchNormWithReLU" in names and "_add_relu" in names
+    assert "Activation" not in names
+
+
+def test_recorded_calls_are_not_fused_and_gradients_match():
+    x = nd.array(np.random.RandomState(0).randn(2, 3, 6, 6))
+    grads = []
+    for hybrid in (False, True):
+        net = _res_net(hybrid)
+        with autograd.record():
+            y = net(x)
+        y.backward(nd.ones_like(y))
+        grads.append(net.conv.weight.grad().asnumpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-5, atol=1e-6)
+    (entry,) = net._cached_op._cache.values()
+    names = [n.op.name for n in entry.bound.igraph.nodes if n.op is not None]
+    assert "Activation" in names and "_add_relu" not in names
