@@ -12,11 +12,11 @@ writes each argument gradient into a fresh buffer that autograd then owns.
 Under autograd.record() the call is recorded as ONE tape node whose gradient rule runs
 the executor's backward and hands the argument gradients to autograd, which writes
 them into the Parameters' .grad (respecting grad_req 'write'/'add'/'null').  Inference
-calls use a second executor bound without gradients, so no backward graph is planned, on
-the graph with relus fused into the ops before them (core/graph/fuse.py).
+calls use a second executor bound without gradients, so no backward graph is planned.  Both
+run `out` with some op pairs fused (core/graph/fuse.py), more of them in the second.
 """
 from ..core import autograd as _ag
-from ..core.graph.fuse import fuse_inference
+from ..core.graph.fuse import fuse
 
 
 def _copy_of(bound, eid):
@@ -113,20 +113,20 @@ class CachedGraph:
         self.param_args = [n for n in self.arg_names if n not in data_set]
         self.param_aux = [n for n in self.aux_names if n not in data_set]
         self._cache = {}
-        self._forward_only = None  # `out` fused for calls outside autograd.record()
+        self._fused = {}  # recording -> `out` fused for such calls (core/graph/fuse.py)
 
     def _param_arrays(self, ctx):
         return ([self.params[n].data(ctx) for n in self.param_args],
                 [self.params[n].data(ctx) for n in self.param_aux])
 
     def _symbol(self, recording):
-        """The symbol to bind: `out`, or (not recording: no backward) its fused form."""
-        if recording:
-            return self.out
-        if self._forward_only is None:
+        """The symbol to bind: `out` fused, for forward only when not recording."""
+        sym = self._fused.get(recording)
+        if sym is None:
             from ..symbol.symbol import Symbol
-            self._forward_only = Symbol(fuse_inference(self.out._graph()).outputs)
-        return self._forward_only
+            sym = self._fused[recording] = Symbol(
+                fuse(self.out._graph(), forward_only=not recording).outputs)
+        return sym
 
     def _bind(self, data, ctx, train, p_args, p_aux, data_need=None):
         from ..ndarray import zeros

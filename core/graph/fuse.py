@@ -1,15 +1,19 @@
-"""Fusion of a graph that will run forward only (a hybridized block called outside
-autograd.record()): a relu whose input is a BatchNorm's or a residual sum's output, read by
-nothing else, joins that op:
+"""Fusion of the graphs hybridized blocks run: an op whose output nothing else reads
+joins the op that reads it (core/ops/nn_fused.py has the fused ops).
 
+In every graph (training too: the fused op has its own gradient):
+    pick(log_softmax(x), j)        -> _log_softmax_pick(x, j)
+      (gluon's SoftmaxCrossEntropyLoss: the log_softmax array, as large as the logits, is
+      never written, and the gradient is one pass instead of a scatter and a backward)
+In graphs that run forward only (a hybridized block called outside autograd.record()):
     relu(BatchNorm(x, ...))        -> _contrib_BatchNormWithReLU(x, ...)
     relu(elemwise_add(a, b))       -> _add_relu(a, b)
+      (relu: Activation(act_type='relu') or the relu op; each saves a pass over the tensor,
+      and ResNet-50 has 49 of them; a backward pass would read the unfused intermediate)
 
-(relu: Activation(act_type='relu') or the relu op.)  Each saves one pass over the tensor
-(ResNet-50 inference has 49 such relus).  Without a backward pass nothing needs the
-unfused intermediate, and the fused ops compute the same values (core/ops/nn_fused.py).
-The graph's variables stay the same Node objects, in the same order, so it binds to the
-same arguments.  PLAIT_INFERENCE_FUSION=0 turns it off.
+The fused ops compute the same values.  The graph's variables stay the same Node objects,
+in the same order, so it binds to the same arguments.  PLAIT_INFERENCE_FUSION=0 turns
+fusion off.
 """
 import os
 
@@ -27,14 +31,33 @@ def _is_relu(node):
     return node.op.name == "relu"
 
 
-def _fusable(node, uses):
-    """(fused op name, the old input entries) for a relu node that can absorb its input's
-    op, else None."""
-    if not _is_relu(node) or len(node.inputs) != 1:
+def _producer(node, uses):
+    """The op node whose output is node's first input, when nothing else reads it."""
+    if not node.inputs:
         return None
     src = node.inputs[0]
     prod = src.node
     if prod.op is None or uses[(id(prod), src.index)] != 1:
+        return None
+    return prod
+
+
+def _fusable(node, uses, forward_only):
+    """(fused op name, the node whose name, attrs and inputs the fused node takes over) for
+    a node that can absorb the op before it, else None."""
+    if node.op is None:
+        return None
+    prod = _producer(node, uses)
+    if prod is None:
+        return None
+    if node.op.name == "pick" and prod.op.name == "log_softmax":
+        a = prod.params()
+        if (a.temperature in (None, 1.0) and a.dtype is None and not a.use_length
+                and a.axis == node.params().axis):
+            return "_log_softmax_pick", Node(node.op, node.name, node.attrs,
+                                             [prod.inputs[0]] + node.inputs[1:])
+        return None
+    if not forward_only or not _is_relu(node) or len(node.inputs) != 1:
         return None
     if prod.op.name == "BatchNorm" and not prod.params().output_mean_var:
         return "_contrib_BatchNormWithReLU", prod
@@ -43,8 +66,9 @@ def _fusable(node, uses):
     return None
 
 
-def fuse_inference(graph):
-    """A new Graph with the fusions above, or `graph` itself when there is none."""
+def fuse(graph, forward_only):
+    """A new Graph with the fusions above (the relu ones only when `forward_only`), or
+    `graph` itself when there is none."""
     if not _state["on"]:
         return graph
     nodes = graph.topo_nodes()
@@ -54,7 +78,7 @@ def fuse_inference(graph):
         uses[key] = uses.get(key, 0) + 1
     plan = {}
     for n in nodes:
-        f = _fusable(n, uses)
+        f = _fusable(n, uses, forward_only)
         if f is not None:
             plan[id(n)] = f
     if not plan:
@@ -65,7 +89,7 @@ def fuse_inference(graph):
             new[id(n)] = n
             continue
         op, src = n.op, n
-        if id(n) in plan:  # the relu becomes the fused op on its input's inputs
+        if id(n) in plan:  # n becomes the fused op
             name, src = plan[id(n)]
             op = registry.get(name)
         new[id(n)] = Node(op, src.name, src.attrs,

@@ -14,7 +14,7 @@ def _ops(sym):
 
 
 def _fused(sym):
-    return mx.sym.Symbol(fuse.fuse_inference(sym._graph()).outputs)
+    return mx.sym.Symbol(fuse.fuse(sym._graph(), forward_only=True).outputs)
 
 
 def _bn(x, name, **kw):
@@ -61,20 +61,20 @@ def test_relus_after_batchnorm_and_residual_sum_are_fused():
 ])
 def test_not_fused(why, build):
     sym = build(mx.sym.var("data"))
-    assert fuse.fuse_inference(sym._graph()).outputs == sym._graph().outputs, why
+    assert fuse.fuse(sym._graph(), forward_only=True).outputs == sym._graph().outputs, why
 
 
 def test_read_twice_through_a_shared_bn_keeps_it():
     x = mx.sym.var("data")
     b = _bn(x, "b")
     sym = mx.sym.Group([mx.sym.relu(b), b])  # BatchNorm's output is also a graph output
-    assert fuse.fuse_inference(sym._graph()).outputs == sym._graph().outputs
+    assert fuse.fuse(sym._graph(), forward_only=True).outputs == sym._graph().outputs
 
 
 def test_switched_off(monkeypatch):
     monkeypatch.setitem(fuse._state, "on", False)
     sym = _block()
-    assert fuse.fuse_inference(sym._graph()).outputs == sym._graph().outputs
+    assert fuse.fuse(sym._graph(), forward_only=True).outputs == sym._graph().outputs
 
 
 class _Res(gluon.HybridBlock):
@@ -124,3 +124,64 @@ def test_recorded_calls_are_not_fused_and_gradients_match():
     (entry,) = net._cached_op._cache.values()
     names = [n.op.name for n in entry.bound.igraph.nodes if n.op is not None]
     assert "Activation" in names and "_add_relu" not in names
+
+
+def _ce(axis=-1, **lsm):
+    x, j = mx.sym.var("data"), mx.sym.var("label")
+    return -mx.sym.pick(mx.sym.log_softmax(x, axis=axis, **lsm), j, axis=axis, keepdims=True)
+
+
+@pytest.mark.parametrize("forward_only", [True, False])
+def test_cross_entropy_is_fused_in_every_graph(forward_only):
+    sym = _ce()
+    f = mx.sym.Symbol(fuse.fuse(sym._graph(), forward_only).outputs)
+    assert _ops(f)[0] == "_log_softmax_pick" and "log_softmax" not in _ops(f)
+    assert f.list_arguments() == sym.list_arguments()
+
+
+@pytest.mark.parametrize("why, sym", [
+    ("a temperature", _ce(temperature=2.0)),
+    ("other axes", (lambda x: mx.sym.pick(mx.sym.log_softmax(x, axis=1), mx.sym.var("j"),
+                                          axis=-1))(mx.sym.var("data"))),
+    ("log_softmax read twice", (lambda y: mx.sym.pick(y, mx.sym.var("j")) + mx.sym.sum(y))(
+        mx.sym.log_softmax(mx.sym.var("data")))),
+])
+def test_cross_entropy_not_fused(why, sym):
+    assert fuse.fuse(sym._graph(), False).outputs == sym._graph().outputs, why
+
+
+def _loss_run(hybrid, pred, label):
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    if hybrid:
+        loss_fn.hybridize(static_alloc=True, static_shape=True)
+    p = nd.array(pred)
+    p.attach_grad()
+    with autograd.record():
+        loss = loss_fn(p, nd.array(label))
+    loss.backward()
+    return loss_fn, loss.asnumpy(), p.grad.asnumpy()
+
+
+@pytest.mark.parametrize("shape", [(6, 11), (5, 4, 37)])
+def test_hybridized_softmax_cross_entropy_is_fused_and_equals_imperative(shape):
+    r = np.random.RandomState(2)
+    pred = (r.randn(*shape) * 4).astype(np.float32)
+    label = r.randint(0, shape[-1], shape[:-1]).astype(np.float32)
+    _, want_loss, want_grad = _loss_run(False, pred, label)
+    loss_fn, loss, grad = _loss_run(True, pred, label)
+    np.testing.assert_allclose(loss, want_loss, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-6, atol=1e-8)
+    # against NumPy: the mean over the last axis of -log softmax[label], and its gradient
+    z = pred - pred.max(-1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    idx = label.astype(int)[..., None]
+    ref = -np.take_along_axis(logp, idx, -1)
+    np.testing.assert_allclose(loss, ref.reshape(shape[0], -1).mean(1), rtol=1e-5)
+    onehot = np.zeros_like(pred)
+    np.put_along_axis(onehot, idx, 1.0, -1)
+    n = int(np.prod(shape[1:-1]))  # the mean over the non-batch axes
+    np.testing.assert_allclose(grad, (np.exp(logp) - onehot) / n, rtol=1e-5, atol=1e-7)
+    (entry,) = loss_fn._cached_op._cache.values()
+    names = [n.op.name for n in entry.bound.igraph.nodes if n.op is not None]
+    assert "_log_softmax_pick" in names and "_backward_log_softmax_pick" in names
+    assert "log_softmax" not in names
