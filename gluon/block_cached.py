@@ -13,7 +13,7 @@ Under autograd.record() the call is recorded as ONE tape node whose gradient rul
 the executor's backward and hands the argument gradients to autograd, which writes
 them into the Parameters' .grad (respecting grad_req 'write'/'add'/'null').  Inference
 calls use a second executor bound without gradients, so no backward graph is planned.  Both
-run `out` with some op pairs fused (core/graph/fuse.py), more of them in the second.
+run `out` with some op pairs fused (core/graph/fuse.py).
 """
 from ..core import autograd as _ag
 from ..core.graph.fuse import fuse
@@ -113,20 +113,17 @@ class CachedGraph:
         self.param_args = [n for n in self.arg_names if n not in data_set]
         self.param_aux = [n for n in self.aux_names if n not in data_set]
         self._cache = {}
-        self._fused = {}  # recording -> `out` fused for such calls (core/graph/fuse.py)
+        self._fused = None  # `out` with op pairs fused (core/graph/fuse.py): what binds
 
     def _param_arrays(self, ctx):
         return ([self.params[n].data(ctx) for n in self.param_args],
                 [self.params[n].data(ctx) for n in self.param_aux])
 
-    def _symbol(self, recording):
-        """The symbol to bind: `out` fused, for forward only when not recording."""
-        sym = self._fused.get(recording)
-        if sym is None:
+    def _symbol(self):
+        if self._fused is None:
             from ..symbol.symbol import Symbol
-            sym = self._fused[recording] = Symbol(
-                fuse(self.out._graph(), forward_only=not recording).outputs)
-        return sym
+            self._fused = Symbol(fuse(self.out._graph()).outputs)
+        return self._fused
 
     def _bind(self, data, ctx, train, p_args, p_aux, data_need=None):
         from ..ndarray import zeros
@@ -153,7 +150,7 @@ class CachedGraph:
         missing = [n for n in self.arg_names if n not in args]
         if missing:
             raise ValueError("Unknown input to HybridBlock: %s" % ", ".join(missing))
-        sym = self._symbol(train)
+        sym = self._symbol()
         ex = sym.bind(ctx, args, args_grad=grads if train else None,
                       grad_req=reqs if train else "null", aux_states=aux)
         pos = {n: i for i, n in enumerate(sym.list_arguments())}

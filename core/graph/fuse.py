@@ -1,26 +1,25 @@
 """Fusion of the graphs hybridized blocks run: an op whose output nothing else reads
-joins the op that reads it (core/ops/nn_fused.py has the fused ops).
+joins the op that reads it (core/ops/nn_fused.py has the fused ops):
 
-In every graph (training too: the fused op has its own gradient):
+    relu(BatchNorm(x, ...))        -> _contrib_BatchNormWithReLU(x, ...)
+    relu(elemwise_add(a, b))       -> _add_relu(a, b)
+      (relu: Activation(act_type='relu') or the relu op; each saves a pass over the tensor
+      and the tensor itself, and ResNet-50 has 49 of them)
     pick(log_softmax(x), j)        -> _log_softmax_pick(x, j)
       (gluon's SoftmaxCrossEntropyLoss: the log_softmax array, as large as the logits, is
       never written, and the gradient is one pass instead of a scatter and a backward)
-In graphs that run forward only (a hybridized block called outside autograd.record()):
-    relu(BatchNorm(x, ...))        -> _contrib_BatchNormWithReLU(x, ...)
-    relu(elemwise_add(a, b))       -> _add_relu(a, b)
-      (relu: Activation(act_type='relu') or the relu op; each saves a pass over the tensor,
-      and ResNet-50 has 49 of them; a backward pass would read the unfused intermediate)
 
-The fused ops compute the same values.  The graph's variables stay the same Node objects,
-in the same order, so it binds to the same arguments.  PLAIT_INFERENCE_FUSION=0 turns
-fusion off.
+The fused ops compute the same values, and their gradients need nothing the fusion drops
+(relu's from its output, as the unfused _backward_relu can), so training graphs are fused
+too.  The graph's variables stay the same Node objects, in the same order, so it binds to
+the same arguments.  PLAIT_GRAPH_FUSION=0 turns fusion off.
 """
 import os
 
 from ..ops import registry
 from .ir import Entry, Graph, Node
 
-_state = {"on": os.environ.get("PLAIT_INFERENCE_FUSION", "1") != "0"}
+_state = {"on": os.environ.get("PLAIT_GRAPH_FUSION", "1") != "0"}
 
 
 def _is_relu(node):
@@ -42,7 +41,7 @@ def _producer(node, uses):
     return prod
 
 
-def _fusable(node, uses, forward_only):
+def _fusable(node, uses):
     """(fused op name, the node whose name, attrs and inputs the fused node takes over) for
     a node that can absorb the op before it, else None."""
     if node.op is None:
@@ -57,7 +56,7 @@ def _fusable(node, uses, forward_only):
             return "_log_softmax_pick", Node(node.op, node.name, node.attrs,
                                              [prod.inputs[0]] + node.inputs[1:])
         return None
-    if not forward_only or not _is_relu(node) or len(node.inputs) != 1:
+    if not _is_relu(node) or len(node.inputs) != 1:
         return None
     if prod.op.name == "BatchNorm" and not prod.params().output_mean_var:
         return "_contrib_BatchNormWithReLU", prod
@@ -66,9 +65,8 @@ def _fusable(node, uses, forward_only):
     return None
 
 
-def fuse(graph, forward_only):
-    """A new Graph with the fusions above (the relu ones only when `forward_only`), or
-    `graph` itself when there is none."""
+def fuse(graph):
+    """A new Graph with the fusions above, or `graph` itself when there is none."""
     if not _state["on"]:
         return graph
     nodes = graph.topo_nodes()
@@ -78,7 +76,7 @@ def fuse(graph, forward_only):
         uses[key] = uses.get(key, 0) + 1
     plan = {}
     for n in nodes:
-        f = _fusable(n, uses, forward_only)
+        f = _fusable(n, uses)
         if f is not None:
             plan[id(n)] = f
     if not plan:

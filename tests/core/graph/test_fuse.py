@@ -1,6 +1,6 @@
-"""Inference-graph fusion (core/graph/fuse.py): which relus join the op before them, that
-the fused graph computes what the unfused one does, and that hybridized blocks use it for
-calls outside autograd.record() only."""
+"""Graph fusion (core/graph/fuse.py): which pairs of ops become one, that the fused graph
+computes what the unfused one does (values and gradients), and that hybridized blocks run
+the fused graph."""
 import numpy as np
 import pytest
 
@@ -14,7 +14,7 @@ def _ops(sym):
 
 
 def _fused(sym):
-    return mx.sym.Symbol(fuse.fuse(sym._graph(), forward_only=True).outputs)
+    return mx.sym.Symbol(fuse.fuse(sym._graph()).outputs)
 
 
 def _bn(x, name, **kw):
@@ -61,20 +61,20 @@ def test_relus_after_batchnorm_and_residual_sum_are_fused():
 ])
 def test_not_fused(why, build):
     sym = build(mx.sym.var("data"))
-    assert fuse.fuse(sym._graph(), forward_only=True).outputs == sym._graph().outputs, why
+    assert fuse.fuse(sym._graph()).outputs == sym._graph().outputs, why
 
 
 def test_read_twice_through_a_shared_bn_keeps_it():
     x = mx.sym.var("data")
     b = _bn(x, "b")
     sym = mx.sym.Group([mx.sym.relu(b), b])  # BatchNorm's output is also a graph output
-    assert fuse.fuse(sym._graph(), forward_only=True).outputs == sym._graph().outputs
+    assert fuse.fuse(sym._graph()).outputs == sym._graph().outputs
 
 
 def test_switched_off(monkeypatch):
     monkeypatch.setitem(fuse._state, "on", False)
     sym = _block()
-    assert fuse.fuse(sym._graph(), forward_only=True).outputs == sym._graph().outputs
+    assert fuse.fuse(sym._graph()).outputs == sym._graph().outputs
 
 
 class _Res(gluon.HybridBlock):
@@ -111,19 +111,28 @@ def test_hybridized_inference_is_fused_and_equals_imperative():
     assert "Activation" not in names
 
 
-def test_recorded_calls_are_not_fused_and_gradients_match():
+@pytest.mark.parametrize("train", [True, False])
+def test_recorded_calls_are_fused_and_gradients_match(train):
     x = nd.array(np.random.RandomState(0).randn(2, 3, 6, 6))
-    grads = []
+    got = []
     for hybrid in (False, True):
         net = _res_net(hybrid)
-        with autograd.record():
-            y = net(x)
-        y.backward(nd.ones_like(y))
-        grads.append(net.conv.weight.grad().asnumpy())
-    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-5, atol=1e-6)
+        xx = x.copy()
+        xx.attach_grad()
+        with autograd.record(train_mode=train):
+            y = net(xx)
+        y.backward(nd.array(np.random.RandomState(1).randn(*y.shape)))
+        got.append([y.asnumpy(), xx.grad.asnumpy()] + [p.grad().asnumpy() for p in (
+            net.conv.weight, net.conv.bias, net.bn.gamma, net.bn.beta)] + [
+            net.bn.running_mean.data().asnumpy()])
+    for a, b in zip(got[1], got[0]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    if not train:  # recording in predict mode runs imperatively (gluon/block_hybrid.py)
+        return
     (entry,) = net._cached_op._cache.values()
     names = [n.op.name for n in entry.bound.igraph.nodes if n.op is not None]
-    assert "Activation" in names and "_add_relu" not in names
+    assert "_contrib_BatchNormWithReLU" in names and "_add_relu" in names
+    assert "Activation" not in names
 
 
 def _ce(axis=-1, **lsm):
@@ -131,10 +140,9 @@ def _ce(axis=-1, **lsm):
     return -mx.sym.pick(mx.sym.log_softmax(x, axis=axis, **lsm), j, axis=axis, keepdims=True)
 
 
-@pytest.mark.parametrize("forward_only", [True, False])
-def test_cross_entropy_is_fused_in_every_graph(forward_only):
+def test_cross_entropy_is_fused():
     sym = _ce()
-    f = mx.sym.Symbol(fuse.fuse(sym._graph(), forward_only).outputs)
+    f = _fused(sym)
     assert _ops(f)[0] == "_log_softmax_pick" and "log_softmax" not in _ops(f)
     assert f.list_arguments() == sym.list_arguments()
 
@@ -147,7 +155,7 @@ def test_cross_entropy_is_fused_in_every_graph(forward_only):
         mx.sym.log_softmax(mx.sym.var("data")))),
 ])
 def test_cross_entropy_not_fused(why, sym):
-    assert fuse.fuse(sym._graph(), False).outputs == sym._graph().outputs, why
+    assert fuse.fuse(sym._graph()).outputs == sym._graph().outputs, why
 
 
 def _loss_run(hybrid, pred, label):
