@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "kernels_nn_args.h"
 #include "parallel.h"
@@ -34,14 +35,15 @@ inline void relu_forward(py::array x, py::array out) {
   if (f32) run(float()); else run(double());
 }
 
-// out = max(a + b, 0): a residual sum and its relu in one pass (the _add_relu op that
-// inference graphs fuse elemwise_add + relu into).
-inline void add_relu(py::array a, py::array b, py::array out) {
-  const char* op = "_add_relu";
+// An element-wise kernel of two same-shape, same-dtype float arrays a (named an; its dtype
+// decides) and b into out, checked: body(pa, pb, po, lo, hi) on chunks [lo, hi), no GIL.
+template <typename Body>
+void binary_map(const char* op, const char* an, py::array a, const char* bn, py::array b,
+                py::array out, Body body) {
   const bool f32 = is_f32(a, op);
-  check_array(op, "lhs", a, a);
-  check_array(op, "rhs", b, a);
-  check_same_shape(op, "rhs", b, a);
+  check_array(op, an, a, a);
+  check_array(op, bn, b, a);
+  check_same_shape(op, bn, b, a);
   check_array(op, "out", out, a, true);
   check_same_shape(op, "out", out, a);
   auto run = [&](auto tag) {
@@ -49,14 +51,21 @@ inline void add_relu(py::array a, py::array b, py::array out) {
     const T *pa = cptr<T>(a), *pb = cptr<T>(b);
     T* po = mptr<T>(out);
     py::gil_scoped_release nogil;
-    parallel_for(a.size(), kGrain, [&](idx lo, idx hi) {
-      for (idx i = lo; i < hi; ++i) {
-        const T v = pa[i] + pb[i];
-        po[i] = v < T(0) ? T(0) : v;  // nan stays nan
-      }
-    });
+    parallel_for(a.size(), kGrain, [&](idx lo, idx hi) { body(pa, pb, po, lo, hi); });
   };
   if (f32) run(float()); else run(double());
+}
+
+// out = max(a + b, 0): a residual sum and its relu in one pass (the _add_relu op that
+// hybridized graphs fuse elemwise_add + relu into).
+inline void add_relu(py::array a, py::array b, py::array out) {
+  binary_map("_add_relu", "lhs", a, "rhs", b, out,
+             [](auto pa, auto pb, auto po, idx lo, idx hi) {
+               for (idx i = lo; i < hi; ++i) {
+                 const auto v = pa[i] + pb[i];
+                 po[i] = v < 0 ? decltype(v)(0) : v;  // nan stays nan
+               }
+             });
 }
 
 // gx = gy * (x > 0): a product, so nan/inf in gy behave as in the NumPy code.
@@ -79,23 +88,11 @@ PLAIT_NO_TRAPPING_MATH void scale_grad(const T* g, const T* x, T* out, idx n, T 
 
 // relu's (slope 0) and leaky relu's gradient; out may be ograd.
 inline void relu_backward(py::array gy, py::array x, py::array gx, double slope) {
-  const char* op = slope == 0.0 ? "_backward_relu" : "_backward_leaky";
-  const bool f32 = is_f32(x, op);
-  check_array(op, "data", x, x);
-  check_array(op, "ograd", gy, x);
-  check_same_shape(op, "ograd", gy, x);
-  check_array(op, "out", gx, x, true);
-  check_same_shape(op, "out", gx, x);
-  auto run = [&](auto tag) {
-    using T = decltype(tag);
-    const T *pg = cptr<T>(gy), *px = cptr<T>(x);
-    T* po = mptr<T>(gx);
-    const T s = static_cast<T>(slope);
-    py::gil_scoped_release nogil;
-    parallel_for(x.size(), kGrain,
-                 [&](idx b, idx e) { scale_grad(pg + b, px + b, po + b, e - b, s); });
-  };
-  if (f32) run(float()); else run(double());
+  binary_map(slope == 0.0 ? "_backward_relu" : "_backward_leaky", "data", x, "ograd", gy, gx,
+             [slope](auto px, auto pg, auto po, idx b, idx e) {
+               using T = std::remove_pointer_t<decltype(po)>;
+               scale_grad(pg + b, px + b, po + b, e - b, static_cast<T>(slope));
+             });
 }
 
 // q = p > 0 ? p : p * s, as p * (1 or s) (p * 1 == p).
