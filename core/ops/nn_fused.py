@@ -8,8 +8,8 @@
   (onehot - softmax) * ograd is one more pass (instead of _backward_pick's scatter into
   zeros and log_softmax's backward over them).
 
-They stand in for their unfused pairs in hybridized graphs (core/graph/fuse.py): the relu
-pairs in forward-only graphs, the cross-entropy also in training graphs.
+They stand in for their unfused pairs in hybridized graphs (core/graph/fuse.py), training
+ones too: the relu gradients take their mask from the fused op's output.
 """
 import numpy as np
 
