@@ -6,4 +6,5 @@ from . import (arith, unary, reduce, shape, join, indexing, sort, linalg,  # noq
 from . import nn_rnn  # noqa: F401,E402  (fused RNN; its OpDefs in nn_rnn_defs)
 from . import control_flow, control_flow_loops  # noqa: F401,E402  (foreach/while_loop/cond)
 from . import onnx_ops  # noqa: F401,E402  (hidden ops of the ONNX importer)
-from . import image_ops, contrib_resize, contrib_syncbn  # noqa: F401,E402  (image, contrib)
+from . import (image_ops, contrib_resize, contrib_syncbn,  # noqa: F401,E402  (image, contrib)
+               contrib_deform)

@@ -79,6 +79,25 @@ _conv = _conv_like(_conv_weight)
 _deconv = _conv_like(lambda a, d: (d[1], a.num_filter // a.num_group) + tuple(a.kernel))
 
 
+def _deform(attrs, ins, outs):
+    """The deformable convolutions: weight and bias as Convolution's; offset (and mask) from
+    the output size (MXNet's rule wants them given; filling them costs nothing)."""
+    d = ins[0]
+    if d is None or len(d) != 4 or len(attrs.kernel) != 2:
+        return ins
+    from .nn_conv_impl import geometry, out_size
+    k, s, dl, p = geometry(attrs, 2)
+    oh, ow = out_size(d[2:], k, s, dl, p)
+    taps = k[0] * k[1] * attrs.num_deformable_group
+    maps = [(d[0], 2 * taps, oh, ow)] + ([(d[0], taps, oh, ow)] if "im2col_step" in attrs else [])
+    if min(oh, ow) <= 0:  # the forward rule reports it
+        maps = ins[1:1 + len(maps)]
+    res = [d] + maps + [_conv_weight(attrs, d)]
+    if len(ins) > len(res):
+        res.append((attrs.num_filter,))
+    return res
+
+
 # -- normalisation --------------------------------------------------------------------------------
 def _channels_on(axis_of):
     def rule(attrs, ins, outs):
@@ -167,6 +186,7 @@ def _concat(attrs, ins, outs):
 _attach(["FullyConnected"], _fc)
 _attach(["Convolution"], _conv)
 _attach(["Deconvolution"], _deconv)
+_attach(["_contrib_DeformableConvolution", "_contrib_ModulatedDeformableConvolution"], _deform)
 _attach(["BatchNorm", "_contrib_BatchNormWithReLU"], _bn)
 _attach(["LayerNorm"], _ln)
 _attach(["InstanceNorm"], _in)
