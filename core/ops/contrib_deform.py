@@ -18,37 +18,22 @@ import numpy as np
 from ..base import fail
 from . import contrib_deform_impl as impl
 from . import contrib_deform_ref as ref
-from .nn_conv import _conv_out
+from .nn_conv import CONV_PARAMS, _conv_out
 from .nn_conv_impl import geometry, out_size
-from .params import Param, non_negative, positive
+from .params import Param, positive
 from .registry import BadSample, OpDef, Sample, register
 from .sampling import values
 
 _DCN, _MDCN = "_contrib_DeformableConvolution", "_contrib_ModulatedDeformableConvolution"
 
 
-def _each(pred, msg):
-    return lambda v: None if all(pred(a) for a in v) else msg
-
-
 def _params(modulated):
-    ps = {
-        "kernel": Param("shape", doc="Kernel size (h, w).",
-                        check=_each(lambda a: a > 0, "kernel sizes must be > 0")),
-        "stride": Param("shape", (), doc="Stride (h, w); () means 1.",
-                        check=_each(lambda a: a > 0, "strides must be > 0")),
-        "dilate": Param("shape", (), doc="Dilation (h, w); () means 1.",
-                        check=_each(lambda a: a > 0, "dilations must be > 0")),
-        "pad": Param("shape", (), doc="Zero padding (h, w) on both sides; () means 0.",
-                     check=_each(lambda a: a >= 0, "pads must be >= 0")),
-        "num_filter": Param("int", doc="Number of output channels.", check=positive),
-        "num_group": Param("int", 1, doc="Number of convolution groups.", check=positive),
-        "num_deformable_group": Param("int", 1, doc="Number of offset groups (blocks of "
-                                      "channels sharing one set of offsets).", check=positive),
-        "workspace": Param("int", 1024, doc="Ignored (MXNet's scratch limit in MB).",
-                           check=non_negative),
-        "no_bias": Param("bool", False, doc="Whether to leave out the bias input."),
-    }
+    """MXNet's params in MXNet's order; those Convolution also has are Convolution's."""
+    ps = {k: CONV_PARAMS[k] for k in ("kernel", "stride", "dilate", "pad", "num_filter",
+                                      "num_group")}
+    ps["num_deformable_group"] = Param("int", 1, check=positive, doc="Number of offset groups "
+                                       "(blocks of channels sharing one set of offsets).")
+    ps.update({k: CONV_PARAMS[k] for k in ("workspace", "no_bias")})
     if modulated:
         ps["im2col_step"] = Param("int", 64, check=positive, doc="MXNet's images per im2col "
                                   "pass; a larger batch must be a multiple of it.")

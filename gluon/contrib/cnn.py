@@ -24,11 +24,16 @@ class _Deformable(HybridBlock):
     deformable group (2: offsets; 3: offsets and mask)."""
     _taps_per_group = 2
 
-    def __init__(self, channels, kernel_size, strides, padding, dilation, groups,
-                 num_deformable_group, layout, use_bias, in_channels, activation,
-                 weight_initializer, bias_initializer, offset_weight_initializer,
-                 offset_bias_initializer, offset_use_bias, op_name, adj, prefix, params):
+    _op = None  # the op's name, op_name's default
+
+    def __init__(self, channels, kernel_size=(1, 1), strides=(1, 1), padding=(0, 0),
+                 dilation=(1, 1), groups=1, num_deformable_group=1, layout="NCHW",
+                 use_bias=True, in_channels=0, activation=None, weight_initializer=None,
+                 bias_initializer="zeros", offset_weight_initializer="zeros",
+                 offset_bias_initializer="zeros", offset_use_bias=True, op_name=None,
+                 adj=None, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
+        op_name = op_name or self._op
         with self.name_scope():
             self._channels = channels
             self._in_channels = in_channels
@@ -105,17 +110,7 @@ class DeformableConvolution(_Deformable):
     bias_initializer='zeros', offset_weight_initializer='zeros',
     offset_bias_initializer='zeros', offset_use_bias=True."""
 
-    def __init__(self, channels, kernel_size=(1, 1), strides=(1, 1), padding=(0, 0),
-                 dilation=(1, 1), groups=1, num_deformable_group=1, layout="NCHW",
-                 use_bias=True, in_channels=0, activation=None, weight_initializer=None,
-                 bias_initializer="zeros", offset_weight_initializer="zeros",
-                 offset_bias_initializer="zeros", offset_use_bias=True,
-                 op_name="DeformableConvolution", adj=None, prefix=None, params=None):
-        super().__init__(channels, kernel_size, strides, padding, dilation, groups,
-                         num_deformable_group, layout, use_bias, in_channels, activation,
-                         weight_initializer, bias_initializer, offset_weight_initializer,
-                         offset_bias_initializer, offset_use_bias, op_name, adj, prefix,
-                         params)
+    _op = "DeformableConvolution"
 
     def _deform(self, F, x, offset, weight, bias):
         kw = self._kwargs_deformable_conv
@@ -153,18 +148,7 @@ class ModulatedDeformableConvolution(_Deformable):
     DeformableConvolution, and each sample is scaled by a mask 2*sigmoid(.) produced by the
     same offset convolution.  Same parameters as DeformableConvolution."""
     _taps_per_group = 3
-
-    def __init__(self, channels, kernel_size=(1, 1), strides=(1, 1), padding=(0, 0),
-                 dilation=(1, 1), groups=1, num_deformable_group=1, layout="NCHW",
-                 use_bias=True, in_channels=0, activation=None, weight_initializer=None,
-                 bias_initializer="zeros", offset_weight_initializer="zeros",
-                 offset_bias_initializer="zeros", offset_use_bias=True,
-                 op_name="ModulatedDeformableConvolution", adj=None, prefix=None, params=None):
-        super().__init__(channels, kernel_size, strides, padding, dilation, groups,
-                         num_deformable_group, layout, use_bias, in_channels, activation,
-                         weight_initializer, bias_initializer, offset_weight_initializer,
-                         offset_bias_initializer, offset_use_bias, op_name, adj, prefix,
-                         params)
+    _op = "ModulatedDeformableConvolution"
 
     def _deform(self, F, x, offset, weight, bias):
         split = self.offset_split_index
