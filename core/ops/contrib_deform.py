@@ -23,6 +23,7 @@ from .nn_conv_impl import geometry, out_size
 from .params import Param, positive
 from .registry import BadSample, OpDef, Sample, register
 from .sampling import values
+from .shape_rules import check_bias_count
 
 _DCN, _MDCN = "_contrib_DeformableConvolution", "_contrib_ModulatedDeformableConvolution"
 
@@ -57,10 +58,7 @@ def _names(attrs):
 def _check(attrs, shapes):
     """Validate every input shape; returns the output shape."""
     names = _names(attrs)
-    if len(shapes) != len(names):
-        fail("bias" if len(shapes) > len(names) else "input",
-             "expected %d inputs (%s) with no_bias=%s, got %d", len(names), ", ".join(names),
-             attrs.no_bias, len(shapes))
+    check_bias_count(names, shapes, attrs.no_bias)
     sh = dict(zip(names, (tuple(s) for s in shapes)))
     ds, k = sh["data"], tuple(attrs.kernel)
     if len(k) != 2:

@@ -24,6 +24,7 @@ from .grad_utils import need
 from .params import Param, non_negative, positive
 from .registry import BadSample, OpDef, Sample, register
 from .sampling import values
+from .shape_rules import check_bias_count
 
 def _all(pred, msg):
     return lambda v: None if all(pred(a) for a in v) else msg
@@ -88,11 +89,7 @@ def _check_geometry(attrs, ds, what="data"):
 
 
 def _check_bias(attrs, shapes, nf):
-    want = _names(attrs)
-    if len(shapes) != len(want):
-        fail("bias" if len(shapes) > len(want) else "input",
-             "expected %d input(s) (%s) with no_bias=%s, got %d", len(want), ", ".join(want),
-             attrs.no_bias, len(shapes))
+    check_bias_count(_names(attrs), shapes, attrs.no_bias)
     if not attrs.no_bias and tuple(shapes[2]) != (nf,):
         fail("bias", "bias has shape %s, expected (num_filter,) = %s", tuple(shapes[2]), (nf,))
 

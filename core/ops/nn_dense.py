@@ -14,6 +14,7 @@ from .grad_utils import need, shape_of
 from .params import Param, positive
 from .registry import BadSample, OpDef, Sample, register
 from .sampling import values
+from .shape_rules import check_bias_count
 
 _PARAMS = {
     "num_hidden": Param("int", doc="Number of hidden units (rows of weight).", check=positive),
@@ -37,11 +38,7 @@ def _in_units(attrs, ds):
 
 
 def _shape(attrs, shapes):
-    want = _names(attrs)
-    if len(shapes) != len(want):
-        fail("bias" if len(shapes) > len(want) else "input",
-             "expected %d input(s) (%s) with no_bias=%s, got %d", len(want), ", ".join(want),
-             attrs.no_bias, len(shapes))
+    check_bias_count(_names(attrs), shapes, attrs.no_bias)
     ds, ws = tuple(shapes[0]), tuple(shapes[1])
     if len(ds) < 1:
         fail("data", "data must have at least 1 dimension, got shape %s", ds)

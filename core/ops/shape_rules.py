@@ -110,6 +110,15 @@ def reduced_shape(shape, axes, keepdims):
     return tuple(d for i, d in enumerate(shape) if i not in axes) or (1,)
 
 
+def check_bias_count(names, shapes, no_bias):
+    """Reject a call whose inputs are not `names`, the list no_bias allows (the weighted
+    layers: FullyConnected, Convolution, the deformable convolutions)."""
+    if len(shapes) != len(names):
+        fail("bias" if len(shapes) > len(names) else "input",
+             "expected %d input(s) (%s) with no_bias=%s, got %d", len(names), ", ".join(names),
+             no_bias, len(shapes))
+
+
 def check_input_count(names, shapes, what):
     """Reject a call whose inputs do not match `names` (the list its params allow); invoke
     only checks counts that differ from the full input list (see OpDef.inputs_fn)."""
