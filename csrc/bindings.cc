@@ -64,6 +64,11 @@ PYBIND11_MODULE(_engine, m) {
   m.def("num_workers", [] { return g_engine->num_workers(); });
   m.def("num_pending", [] { return g_engine->num_pending(); },
         "Number of pushed ops not yet completed.");
+  m.def("pending_bytes", [] { return g_engine->pending_bytes(); },
+        "Output bytes (push nbytes) of the pushed ops not yet completed.");
+  m.def("set_max_pending_bytes", [](int64_t n) { g_engine->set_max_pending_bytes(n); },
+        "Bound of the push-ahead throttle in bytes (0: none).");
+  m.def("max_pending_bytes", [] { return g_engine->max_pending_bytes(); });
   plait::register_plan_memory(m);
   plait::register_graph_exec(m);
   plait::register_kernels_optim(m);

@@ -61,6 +61,7 @@ Op* Engine::alloc_op(int ndeps) {
   op->granted = false;
   op->next_free = nullptr;
   op->async_op = false;
+  op->nbytes = 0;
   if (ndeps <= kInlineDeps) {
     op->deps = op->inline_deps;
     op->cap = kInlineDeps;
@@ -111,6 +112,7 @@ bool Engine::submit(Op* op, bool run_here) {
   }
   op->pending = waiting;
   ++pending_;
+  pending_bytes_ += op->nbytes;
   if (waiting == 0) {
     if (run_here) {  // every dependency is granted: run it now, as a worker would
       run_granted(op, lk);
@@ -247,11 +249,21 @@ void Engine::release_locked(Op* op) {
       --v->running_reads;
     grant_next(v);
   }
-  if (op->fn && --pending_ == 0) idle_cv_.notify_all();
+  if (!op->fn) return;
+  if (op->nbytes) {
+    pending_bytes_ -= op->nbytes;
+    if (throttled_ && pending_bytes_ <= max_pending_bytes_) room_cv_.notify_all();
+  }
+  if (--pending_ == 0) idle_cv_.notify_all();
 }
 
 void Engine::wake_worker_if_needed() {
   if (!ready_.empty() && idle_ > 0) work_cv_.notify_one();
+}
+
+int64_t Engine::pending_bytes() {
+  std::lock_guard<std::mutex> lk(mu_);
+  return pending_bytes_;
 }
 
 int64_t Engine::num_pending() {

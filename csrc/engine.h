@@ -71,6 +71,8 @@ struct Op {
   // Async ops (push_async): fn(done) starts the work and returns; the op keeps its
   // grants until done() is called, from any thread (async_op.cc).  GIL-guarded.
   bool async_op;
+  // Bytes of output buffers allocated for this op before it runs (push ahead throttle).
+  int64_t nbytes;
 };
 
 // An exception raised by an op, in the global list consumed by wait_all.
@@ -119,6 +121,15 @@ class Engine {
   void set_naive(bool v) { naive_ = v; }
   int num_workers() const { return nworkers_; }
   int64_t num_pending();
+  // Push-ahead throttle: a thread that pushes ops faster than they run (the Python
+  // thread of an imperative loop) blocks in throttle() while the pushed-but-unfinished
+  // ops hold more than max_pending_bytes of freshly allocated outputs (each push
+  // allocates its outputs, so without a bound a whole forward pass would be alive at
+  // once).  No-op inside an op and in sync mode; 0 = unbounded.
+  void throttle();
+  void set_max_pending_bytes(int64_t n) { max_pending_bytes_ = n; }
+  int64_t max_pending_bytes() const { return max_pending_bytes_; }
+  int64_t pending_bytes();
 
  private:
   void ensure_started();
@@ -141,6 +152,10 @@ class Engine {
   std::condition_variable idle_cv_;  // wait_all waits for pending_ == 0
   std::deque<Op*> ready_;
   int64_t pending_ = 0;  // fn ops pushed and not yet completed
+  int64_t pending_bytes_ = 0;      // sum of nbytes over those ops
+  int64_t max_pending_bytes_ = 0;  // throttle bound (GIL), 0 = none
+  int throttled_ = 0;              // threads blocked in throttle()
+  std::condition_variable room_cv_;  // throttle() waits for pending_bytes_ <= bound
   int idle_ = 0;         // workers blocked on work_cv_
   bool stopping_ = false;
   bool stopped_ = false;  // after shutdown: push runs synchronously (mutex)

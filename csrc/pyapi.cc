@@ -46,12 +46,12 @@ bool check_vars(const Items& it, const char* what) {
   return false;
 }
 
-const char* const kKeywords[5] = {"fn", "reads", "writes", "name", "inline_ok"};
+const char* const kKeywords[6] = {"fn", "reads", "writes", "name", "inline_ok", "nbytes"};
 
 PyObject* py_push(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-  PyObject* a[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
-  if (nargs > 5) {
-    PyErr_Format(PyExc_TypeError, "push() takes at most 5 arguments (%zd given)", nargs);
+  PyObject* a[6] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+  if (nargs > 6) {
+    PyErr_Format(PyExc_TypeError, "push() takes at most 6 arguments (%zd given)", nargs);
     return nullptr;
   }
   for (Py_ssize_t i = 0; i < nargs; ++i) a[i] = args[i];
@@ -60,8 +60,8 @@ PyObject* py_push(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* 
     for (Py_ssize_t j = 0; j < nk; ++j) {
       PyObject* key = PyTuple_GET_ITEM(kwnames, j);
       int k = 0;
-      while (k < 5 && PyUnicode_CompareWithASCIIString(key, kKeywords[k]) != 0) ++k;
-      if (k == 5) {
+      while (k < 6 && PyUnicode_CompareWithASCIIString(key, kKeywords[k]) != 0) ++k;
+      if (k == 6) {
         PyErr_Format(PyExc_TypeError, "push() got an unexpected keyword argument '%U'", key);
         return nullptr;
       }
@@ -91,7 +91,17 @@ PyObject* py_push(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* 
     return nullptr;
 
   bool run_here = a[4] != nullptr && PyObject_IsTrue(a[4]) == 1;
-  if (!push_op(fn, name, reads.items, reads.n, writes.items, writes.n, run_here))
+  long long nbytes = 0;
+  if (a[5] && a[5] != Py_None) {
+    nbytes = PyLong_AsLongLong(a[5]);
+    if (nbytes == -1 && PyErr_Occurred()) return nullptr;
+    if (nbytes < 0) {
+      PyErr_Format(PyExc_ValueError, "engine.push: nbytes must be >= 0, got %lld", nbytes);
+      return nullptr;
+    }
+  }
+  if (!push_op(fn, name, reads.items, reads.n, writes.items, writes.n, run_here, false,
+               nbytes))
     return nullptr;
   Py_RETURN_NONE;
 }
@@ -113,8 +123,9 @@ PyObject* py_wait_write(PyObject*, PyObject* v) { return wait_common(v, true); }
 PyMethodDef kMethods[] = {
     {"push", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(py_push)),
      METH_FASTCALL | METH_KEYWORDS,
-     "push(fn, reads, writes, name, inline_ok=False)\n--\n\n"
-     "Schedule fn() after every earlier-pushed op that conflicts on a var."},
+     "push(fn, reads, writes, name, inline_ok=False, nbytes=0)\n--\n\n"
+     "Schedule fn() after every earlier-pushed op that conflicts on a var; nbytes: bytes "
+     "of outputs allocated for it (the push-ahead throttle counts them)."},
     {"new_var", py_new_var, METH_NOARGS, "new_var()\n--\n\nA new engine Var."},
     {"wait_read", py_wait_read, METH_O,
      "wait_read(var)\n--\n\nWait for every pushed op writing var; returns None or "

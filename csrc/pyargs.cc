@@ -37,7 +37,8 @@ bool run_sync(PyObject* fn, PyObject* const* writes, Py_ssize_t nw) {
 }
 
 bool push_op(PyObject* fn, PyObject* name, PyObject* const* reads, Py_ssize_t nr,
-             PyObject* const* writes, Py_ssize_t nw, bool here, bool async_op) {
+             PyObject* const* writes, Py_ssize_t nw, bool here, bool async_op,
+             int64_t nbytes) {
   Engine* g = g_engine;
   if (g->sync_mode()) {
     if (async_op) {
@@ -73,7 +74,11 @@ bool push_op(PyObject* fn, PyObject* name, PyObject* const* reads, Py_ssize_t nr
   op->fn = fn;
   op->name = name;
   op->async_op = async_op;
-  if (g->submit(op, here)) return true;
+  op->nbytes = nbytes;
+  if (g->submit(op, here)) {
+    if (nbytes > 0) g->throttle();
+    return true;
+  }
   if (async_op) {
     g->free_op(op);
     PyErr_SetString(PyExc_RuntimeError, "push_async: the engine has shut down");

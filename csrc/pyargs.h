@@ -19,7 +19,10 @@ bool run_sync(PyObject* fn, PyObject* const* writes, Py_ssize_t nw);
 // error set on failure.
 // async_op: fn is called as fn(done) and the op completes when done() is called
 // (async_op.cc; threaded engine only).
+// nbytes: bytes of outputs allocated for this op at push (Engine::throttle counts them);
+// a pusher with nbytes > 0 may block in Engine::throttle after the push.
 bool push_op(PyObject* fn, PyObject* name, PyObject* const* reads, Py_ssize_t nr,
-             PyObject* const* writes, Py_ssize_t nw, bool here, bool async_op = false);
+             PyObject* const* writes, Py_ssize_t nw, bool here, bool async_op = false,
+             int64_t nbytes = 0);
 
 }  // namespace plait

@@ -125,8 +125,9 @@ def invoke_parsed(op, attrs, inputs, out=None, ctx=None):
             xp = _np if ctx.device_type != "gpu" else xp_of(ctx)
             od = xp.empty(d.shape, dt)
             o = NDArray(od, ctx)
+            nb = od.nbytes
             _push(_kernel(op, xp, attrs, (d,), (od,)), (x0._var,), (o._var,), op.name,
-                  od.nbytes < INLINE_BYTES)
+                  nb < INLINE_BYTES, nb)
             if _hooks:
                 for h in _hooks:
                     h(op, attrs, inputs, [o])
@@ -168,8 +169,9 @@ def invoke_parsed(op, attrs, inputs, out=None, ctx=None):
     if op.resources:
         writes.append(_rng.VAR)
     bufs = [o._data for o in outs]
+    nb = sum(b.nbytes for b in bufs)
     _push(_kernel(op, xp, attrs, [x._data for x in inputs], bufs), reads, writes, op.name,
-          sum(b.nbytes for b in bufs) < INLINE_BYTES)
+          nb < INLINE_BYTES, 0 if out is not None else nb)
     if _hooks:
         for h in _hooks:
             h(op, attrs, inputs, outs)

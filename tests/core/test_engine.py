@@ -156,7 +156,9 @@ def test_push_argument_forms_and_errors():
     with pytest.raises(TypeError):
         engine.push(lambda: None, [object()], [], "bad")
     with pytest.raises(TypeError):
-        engine.push(lambda: None, [], [v], "x", True, 5)
+        engine.push(lambda: None, [], [v], "x", True, 5, 6)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'size'"):
+        engine.push(lambda: None, [], [v], "x", size=5)
     with pytest.raises(TypeError):
         engine.wait_read(object())
 
