@@ -30,3 +30,4 @@ from .gluon.data import recordio, image, io, image as img  # noqa: F401,E402
 from .core import onnx  # noqa: F401,E402  (lazy: needs the optional onnx package at first use)
 from . import contrib  # noqa: F401,E402
 from . import rnn  # noqa: F401,E402  (legacy mx.rnn cells)
+from . import context, util  # noqa: F401,E402  (mx.context, mx.util)

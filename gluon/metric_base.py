@@ -309,7 +309,9 @@ class Loss(EvalMetric):
             preds = [preds]
         for pred in preds:
             value = _asnumpy(pred)
-            loss = value.sum(dtype=value.dtype if value.dtype.kind == "f" else None)
+            # summed in the array's float type, accumulated as a Python float: MXNet's
+            # 0.0 + np.float32 was float64 under its NumPy (< 2); NumPy 2 would keep float32
+            loss = float(value.sum(dtype=value.dtype if value.dtype.kind == "f" else None))
             self.sum_metric += loss
             self.global_sum_metric += loss
             self.num_inst += value.size

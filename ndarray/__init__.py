@@ -12,6 +12,10 @@ _install_operators()
 _install_fluent_methods(_FLUENT)
 _api.build_namespace(globals())
 
+from . import ufuncs as _ufuncs  # noqa: E402
+
+_ufuncs.install(globals())
+
 from ..core import autograd as _autograd  # noqa: E402
 from . import invoke as _invoke  # noqa: E402
 import sys as _sys  # noqa: E402

@@ -14,6 +14,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..core import autograd, engine
 from ..core.base import PlaitError
+from ..core.ops.index_utils import IndexOutOfBounds
 from .ndarray import NDArray
 
 _INT = (int, np.integer)
@@ -65,8 +66,8 @@ def _check_ints(key, shape, op):
         if k is None:
             continue
         if isinstance(k, _INT) and not -shape[axis] <= k < shape[axis]:
-            raise PlaitError("index %d is out of bounds for axis %d with size %d"
-                             % (k, axis, shape[axis]), arg="key", op=op)
+            raise IndexOutOfBounds("index %d is out of bounds for axis %d with size %d"
+                                   % (k, axis, shape[axis]), arg="key", op=op)
         axis += 1
 
 

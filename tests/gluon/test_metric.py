@@ -231,3 +231,18 @@ def test_check_label_shapes():
         M.check_label_shapes(a, b, shape=True)
     with pytest.raises(ValueError, match="Shape of labels 1 does not match"):
         M.check_label_shapes([a], [a, b])
+
+
+def test_loss_accumulates_float32_sums_in_float64():
+    # MXNet sums each batch in float32 and adds it to a Python float (float64 under its
+    # NumPy < 2); NumPy 2 would keep a float32 running sum
+    m = mx.metric.Loss()
+    batches = [np.array([0.1, 0.2], np.float32), np.array([0.3], np.float32)] * 50
+    for b in batches:
+        m.update(None, [mx.nd.array(b)])
+    want = 0.0
+    for b in batches:
+        want += float(b.sum(dtype=np.float32))
+    name, value = m.get()
+    assert name == "loss" and type(value) is float
+    assert value == want / 150

@@ -75,6 +75,10 @@ def test_indexing_errors_name_the_key_and_shapes():
     a = mx.nd.array(X)
     with pytest.raises(PlaitError, match="out of bounds"):
         a[3]
+    with pytest.raises(IndexError, match="index -4 is out of bounds for axis 0 with size 3"):
+        a[-4]  # MXNet raises IndexError: `except IndexError` must catch it
+    with pytest.raises(IndexError, match="out of bounds for axis 1"):
+        a[0, 9] = 1
     with pytest.raises(PlaitError, match="too many indices"):
         a[0, 0, 0, 0]
     with pytest.raises(PlaitError, match=r"\(4,\).*\(3,\)"):
