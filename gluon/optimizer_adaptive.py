@@ -19,7 +19,11 @@ def _clip(grad, bound):
 
 @register
 class Adam(Optimizer):
-    """Adam; the bias correction is folded into lr: lr * sqrt(1-beta2^t) / (1-beta1^t)."""
+    """Adam; the bias correction is folded into lr: lr * sqrt(1-beta2^t) / (1-beta1^t).
+    With lazy_update, a weight with grad_stype 'row_sparse' updates only its gradient's rows
+    (optimizer_rows)."""
+
+    SPARSE_LAZY = True
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
                  lazy_update=True, **kwargs):

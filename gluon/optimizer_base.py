@@ -10,6 +10,7 @@ import numpy as np
 
 from ..core.base import MXNetError
 from ..ndarray import NDArray, zeros
+from .optimizer_rows import lazy_rows, update_rows
 
 __all__ = ["Optimizer", "Updater", "create", "get_updater", "register"]
 
@@ -236,6 +237,14 @@ class Updater:
             elif not self.states_synced[idx]:
                 self.states[idx] = self.sync_state_context(self.states[idx], weights[i].context)
                 self.states_synced[idx] = True
+        # weights with MXNet's lazy row updates (Embedding(sparse_grad=True)) go one by one
+        keep = [k for k, idx in enumerate(indices) if not lazy_rows(self.optimizer, idx)]
+        if len(keep) < len(indices):
+            for k in sorted(set(range(len(indices))) - set(keep)):
+                update_rows(self.optimizer, indices[k], weights[k], grads[k],
+                            self.states[indices[k]])
+            indices, weights, grads = ([seq[k] for k in keep]
+                                       for seq in (indices, weights, grads))
         # re-read: set_states may have swapped in an optimizer of another class
         self.aggregate_updates = self.optimizer.aggregate_num > 0
         if self.aggregate_updates:

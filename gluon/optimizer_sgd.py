@@ -83,7 +83,10 @@ class _MomentumSGDBase(_MasterWeights):
 class SGD(_MomentumSGDBase):
     """SGD with momentum and weight decay:
     state = momentum * state + lr * (rescale_grad * clip(grad) + wd * weight);
-    weight -= state."""
+    weight -= state.  With lazy_update, a weight with grad_stype 'row_sparse' updates only
+    its gradient's rows (optimizer_rows)."""
+
+    SPARSE_LAZY = True
 
     def __init__(self, momentum=0.0, lazy_update=True, **kwargs):
         super().__init__(**kwargs)

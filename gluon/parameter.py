@@ -78,9 +78,11 @@ class Parameter:
         if stype not in valid:
             raise AssertionError("stype for Parameter '%s' must be one of 'default', "
                                  "'row_sparse', or 'csr', but got '%s'" % (name, stype))
-        if stype != "default" or grad_stype != "default":
+        if stype != "default" or grad_stype == "csr":
             raise NotImplementedError("Parameter '%s': sparse storage types are not supported "
-                                      "by plait yet" % name)
+                                      "by plait yet (stype=%r, grad_stype=%r); only "
+                                      "grad_stype='row_sparse' is, as a dense gradient with "
+                                      "lazy row updates" % (name, stype, grad_stype))
         self._grad_stype = grad_stype
         self._stype = stype
 

@@ -80,7 +80,9 @@ class Embedding(HybridBlock):
     def __init__(self, input_dim, output_dim, dtype="float32", weight_initializer=None,
                  sparse_grad=False, **kwargs):
         super().__init__(**kwargs)
-        grad_stype = "default"  # sparse_grad=True is accepted; plait keeps the gradient dense
+        # sparse_grad: the gradient stays dense, but SGD/Adam update only the looked-up rows
+        # as MXNet's lazy updates of its row_sparse gradient do (gluon/optimizer_rows.py)
+        grad_stype = "row_sparse" if sparse_grad else "default"
         self._kwargs = {"input_dim": input_dim, "output_dim": output_dim, "dtype": dtype,
                         "sparse_grad": sparse_grad}
         self.weight = self.params.get("weight", shape=(input_dim, output_dim),
