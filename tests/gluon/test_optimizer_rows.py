@@ -16,8 +16,11 @@ with open(FIXTURE) as _f:
     FIX = json.load(_f)
 
 
-def _train(name, params, sparse_grad, hybridize=False, dtype="float32"):
-    emb = mx.gluon.nn.Embedding(6, 2, sparse_grad=sparse_grad, dtype=dtype)
+def _train(name, params, sparse_grad, hybridize=False, dtype="float32", contrib=False):
+    if contrib:  # gluon.contrib.nn.SparseEmbedding: always a row_sparse gradient
+        emb = mx.gluon.contrib.nn.SparseEmbedding(6, 2, dtype=dtype)
+    else:
+        emb = mx.gluon.nn.Embedding(6, 2, sparse_grad=sparse_grad, dtype=dtype)
     emb.initialize()
     emb.weight.set_data(mx.nd.array(FIX["init"], dtype=dtype))
     if hybridize:
@@ -52,8 +55,9 @@ def test_lazy_rows_leave_other_rows_alone_and_dense_ones_do_not():
     dense = _train("sgd", params, False)
     np.testing.assert_array_equal(lazy[untouched], init[untouched])
     assert np.all(np.abs(dense[untouched] - init[untouched]) > 1e-3)  # decayed
-    # hybridized lookups give the same updates
+    # hybridized lookups and contrib.nn.SparseEmbedding give the same updates
     np.testing.assert_array_equal(_train("sgd", params, True, hybridize=True), lazy)
+    np.testing.assert_array_equal(_train("sgd", params, True, contrib=True), lazy)
 
 
 def test_float16_weights_with_master_copies():

@@ -148,8 +148,8 @@ class SparseEmbedding(Block):
     MXNet stores this weight and its gradient as RowSparseNDArrays; plait has no sparse
     storage, so here both are dense: the gradient is a dense (input_dim, output_dim) array,
     zero except the rows of the looked-up indices (the same values as MXNet's row_sparse
-    gradient once made dense).  Optimizers then update every row (MXNet's lazy_update only
-    touches the looked-up rows, which differs for momentum/weight-decay optimizers).
+    gradient once made dense).  Its grad_stype is 'row_sparse', so SGD and Adam with
+    lazy_update touch only the looked-up rows, as MXNet's do (gluon/optimizer_rows.py).
     A plain Block, as in MXNet (not hybridizable)."""
 
     def __init__(self, input_dim, output_dim, dtype="float32", weight_initializer=None,
@@ -158,7 +158,8 @@ class SparseEmbedding(Block):
         self._kwargs = {"input_dim": input_dim, "output_dim": output_dim, "dtype": dtype,
                         "sparse_grad": True}
         self.weight = self.params.get("weight", shape=(input_dim, output_dim),
-                                      init=weight_initializer, dtype=dtype)
+                                      init=weight_initializer, dtype=dtype,
+                                      grad_stype="row_sparse")
 
     def forward(self, x):
         weight = self.weight.data(x.context)
