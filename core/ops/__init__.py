@@ -8,3 +8,4 @@ from . import control_flow, control_flow_loops  # noqa: F401,E402  (foreach/whil
 from . import onnx_ops  # noqa: F401,E402  (hidden ops of the ONNX importer)
 from . import (image_ops, contrib_resize, contrib_syncbn,  # noqa: F401,E402  (image, contrib)
                contrib_deform)
+from . import misc_ops  # noqa: F401,E402  (add_n, hard_sigmoid, depth_to_space, moments, ...)
