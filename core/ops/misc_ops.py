@@ -210,21 +210,27 @@ def _s2d_bad():
 
 _BLOCK = {"block_size": Param("int", check=positive, doc="Blocks of [block_size, block_size] "
                                                          "are moved")}
-register(OpDef(
-    "depth_to_space", params=_BLOCK, infer_shape=_d2s_shape, forward=_d2s_fwd,
-    dtypes="numeric", reference=_d2s_ref, samples=_d2s_samples, test_dtypes=_TEST3,
-    bad_samples=_d2s_bad,
-    gradient=lambda F, a, ins, outs, g: [F.space_to_depth(g[0], block_size=a.block_size)],
-    doc="Rearranges (N, C, H, W) data into (N, C/b^2, H*b, W*b), b = block_size, moving "
-        "blocks of depth into space in DCR order (ONNX DepthToSpace mode 'DCR'). The inverse "
-        "of space_to_depth."))
-register(OpDef(
-    "space_to_depth", params=_BLOCK, infer_shape=_s2d_shape, forward=_s2d_fwd,
-    dtypes="numeric", reference=_s2d_ref, samples=_s2d_samples, test_dtypes=_TEST3,
-    bad_samples=_s2d_bad,
-    gradient=lambda F, a, ins, outs, g: [F.depth_to_space(g[0], block_size=a.block_size)],
-    doc="Rearranges (N, C, H, W) data into (N, C*b^2, H/b, W/b), b = block_size, moving "
-        "b x b spatial blocks into depth (the inverse of depth_to_space)."))
+
+
+def _register_block_op(name, inverse, infer_shape, forward, reference, samples, bad, doc):
+    """depth_to_space and space_to_depth: each one's gradient is the other."""
+    register(OpDef(
+        name, params=_BLOCK, infer_shape=infer_shape, forward=forward, dtypes="numeric",
+        reference=reference, samples=samples, test_dtypes=_TEST3, bad_samples=bad,
+        gradient=lambda F, a, ins, outs, g: [getattr(F, inverse)(g[0],
+                                                                 block_size=a.block_size)],
+        doc=doc))
+
+
+_register_block_op(
+    "depth_to_space", "space_to_depth", _d2s_shape, _d2s_fwd, _d2s_ref, _d2s_samples, _d2s_bad,
+    "Rearranges (N, C, H, W) data into (N, C/b^2, H*b, W*b), b = block_size, moving blocks of "
+    "depth into space in DCR order (ONNX DepthToSpace mode 'DCR'). The inverse of "
+    "space_to_depth.")
+_register_block_op(
+    "space_to_depth", "depth_to_space", _s2d_shape, _s2d_fwd, _s2d_ref, _s2d_samples, _s2d_bad,
+    "Rearranges (N, C, H, W) data into (N, C*b^2, H/b, W/b), b = block_size, moving b x b "
+    "spatial blocks into depth (the inverse of depth_to_space).")
 
 
 # -- moments ---------------------------------------------------------------------------------------
