@@ -17,6 +17,7 @@
 
 #include <Python.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -127,8 +128,8 @@ class Engine {
   // allocates its outputs, so without a bound a whole forward pass would be alive at
   // once).  No-op inside an op and in sync mode; 0 = unbounded.
   void throttle();
-  void set_max_pending_bytes(int64_t n) { max_pending_bytes_ = n; }
-  int64_t max_pending_bytes() const { return max_pending_bytes_; }
+  void set_max_pending_bytes(int64_t n) { max_pending_bytes_.store(n); }
+  int64_t max_pending_bytes() const { return max_pending_bytes_.load(); }
   int64_t pending_bytes();
 
  private:
@@ -153,7 +154,7 @@ class Engine {
   std::deque<Op*> ready_;
   int64_t pending_ = 0;  // fn ops pushed and not yet completed
   int64_t pending_bytes_ = 0;      // sum of nbytes over those ops
-  int64_t max_pending_bytes_ = 0;  // throttle bound (GIL), 0 = none
+  std::atomic<int64_t> max_pending_bytes_{0};  // throttle bound, 0 = none (set any time)
   int throttled_ = 0;              // threads blocked in throttle()
   std::condition_variable room_cv_;  // throttle() waits for pending_bytes_ <= bound
   int idle_ = 0;         // workers blocked on work_cv_

@@ -25,3 +25,6 @@ _autograd._NDArray = NDArray
 _autograd._hooks = _invoke._hooks
 from . import contrib  # noqa: F401,E402  (mx.nd.contrib: foreach, while_loop, cond, _contrib_* ops)
 from . import image  # noqa: F401,E402  (mx.nd.image: the _image_* ops)
+from . import linalg  # noqa: F401,E402  (mx.nd.linalg: the _linalg_* ops)
+from . import extra_funcs as _extra_funcs  # noqa: E402  (split_v2, histogram, moveaxis)
+_extra_funcs.install(globals())

@@ -5,31 +5,16 @@ hard_sigmoid, depth_to_space, space_to_depth, moments and argmax_channel
 
     /tmp/plait-anchors/mxnet/bin/python tools/make_misc_op_fixtures.py
 
-The .npz holds only numeric and unicode arrays (no pickle): for case NAME the keys
-NAME/in<j> (inputs), NAME/out<k> (outputs), NAME/hg<k> (head gradient of output k) and
-NAME/grad<j> (gradient of input j, for j in the case's "grad" list), and one key `meta`:
-a JSON string {NAME: {"op", "attrs", "n_in", "n_out", "grad": [j, ...]}}.
+The .npz layout (no pickle) is described in tools/mxnet_op_fixture.py.
 """
-import json
-import os
-
 import numpy as np
-import mxnet as mx
 
-R = np.random.default_rng(20260412)
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "tests", "fixtures",
-                   "ops", "misc_ops.npz")
-CASES = []
+from mxnet_op_fixture import Recorder
 
-
-def u(shape, dtype="float32", lo=-2.0, hi=2.0):
-    if np.dtype(dtype).kind in "iu":
-        return R.integers(int(lo), int(hi) + 1, size=shape).astype(dtype)
-    return R.uniform(lo, hi, size=shape).astype(dtype)
+REC = Recorder("misc_ops.npz", 20260412)
+R, u, case = REC.rng, REC.uniform, REC.case
 
 
-def case(name, op, inputs, attrs=None, grad=(0,)):
-    CASES.append((name, op, inputs, attrs or {}, tuple(grad)))
 
 
 # -- add_n / ElementWiseSum
@@ -77,37 +62,8 @@ case("argmax_channel_int32", "argmax_channel", [u((3, 4, 2), "int32", -5, 5)], g
 case("argmax_channel_f64", "argmax_channel", [u((3, 6), "float64")], grad=())
 
 
-def run(op, inputs, attrs, grad):
-    ins = [mx.nd.array(x, dtype=x.dtype) for x in inputs]
-    for j in grad:
-        ins[j].attach_grad()
-    fn = getattr(mx.nd, op)
-    with mx.autograd.record():
-        outs = fn(*ins, **attrs)
-    outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
-    hgs = [R.uniform(0.5, 1.5, o.shape).astype(o.dtype) for o in outs]
-    if grad:
-        mx.autograd.backward(outs, [mx.nd.array(h, dtype=h.dtype) for h in hgs])
-    return ([o.asnumpy() for o in outs], hgs, {j: ins[j].grad.asnumpy() for j in grad})
-
-
 def main():
-    arrays, meta = {}, {}
-    for name, op, inputs, attrs, grad in CASES:
-        outs, hgs, grads = run(op, inputs, attrs, grad)
-        for j, x in enumerate(inputs):
-            arrays["%s/in%d" % (name, j)] = x
-        for k, (o, h) in enumerate(zip(outs, hgs)):
-            arrays["%s/out%d" % (name, k)] = o
-            arrays["%s/hg%d" % (name, k)] = h
-        for j, g in grads.items():
-            arrays["%s/grad%d" % (name, j)] = g
-        meta[name] = {"op": op, "attrs": {k: list(v) if isinstance(v, tuple) else v
-                                          for k, v in attrs.items()},
-                      "n_in": len(inputs), "n_out": len(outs), "grad": list(grad)}
-    arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
-    np.savez_compressed(OUT, **arrays)
-    print("wrote %s: %d cases (MXNet %s)" % (os.path.normpath(OUT), len(CASES), mx.__version__))
+    REC.write()
 
 
 if __name__ == "__main__":

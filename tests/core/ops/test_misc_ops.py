@@ -11,128 +11,29 @@ import numpy as np
 import pytest
 
 import plait as mx
+import mxnet_op_cases as mc
 from plait.core.base import PlaitError
 
 FIXTURE = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "fixtures", "ops",
                        "misc_ops.npz")
 
-
-def _load():
-    z = np.load(FIXTURE, allow_pickle=False)
-    meta = json.loads(str(z["meta"]))
-    cases = {}
-    for name, m in meta.items():
-        arrays = {k[len(name) + 1:]: z[k] for k in z.files if k.startswith(name + "/")}
-        attrs = {k: tuple(v) if isinstance(v, list) else v for k, v in m["attrs"].items()}
-        cases[name] = dict(m, attrs=attrs, arrays=arrays)
-    return cases
-
-
-CASES = _load()
+CASES = mc.load_cases(FIXTURE)
 NAMES = sorted(CASES)
-
-
-def _tol(dtype):
-    return dict(rtol=1e-5, atol=1e-6) if np.dtype(dtype) == np.float32 else \
-        dict(rtol=1e-12, atol=1e-12)
-
-
-def _check(got, want, what):
-    assert got.shape == want.shape, "%s: shape %s, MXNet %s" % (what, got.shape, want.shape)
-    assert got.dtype == want.dtype, "%s: dtype %s, MXNet %s" % (what, got.dtype, want.dtype)
-    if want.dtype.kind == "f":
-        np.testing.assert_allclose(got, want, err_msg=what, **_tol(want.dtype))
-    else:
-        np.testing.assert_array_equal(got, want, err_msg=what)
-
-
-def _inputs(c):
-    return [c["arrays"]["in%d" % j] for j in range(c["n_in"])]
-
-
-def _heads(c):
-    return [c["arrays"]["hg%d" % k] for k in range(c["n_out"])]
-
-
-def _want(c):
-    a = c["arrays"]
-    return ([a["out%d" % k] for k in range(c["n_out"])], [a["grad%d" % j] for j in c["grad"]])
-
-
-def _as_list(r):
-    return list(r) if isinstance(r, (list, tuple)) else [r]
-
-
-def _nd(x):
-    return mx.nd.array(x, dtype=x.dtype)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_imperative_matches_mxnet(name):
-    c = CASES[name]
-    ins = [_nd(x) for x in _inputs(c)]
-    for j in c["grad"]:
-        ins[j].attach_grad()
-    with mx.autograd.record():
-        outs = _as_list(getattr(mx.nd, c["op"])(*ins, **c["attrs"]))
-    if c["grad"]:
-        mx.autograd.backward(outs, [_nd(h) for h in _heads(c)])
-    want_out, want_grad = _want(c)
-    assert len(outs) == len(want_out)
-    for k, (o, w) in enumerate(zip(outs, want_out)):
-        _check(o.asnumpy(), w, "%s output %d" % (name, k))
-    for j, w in zip(c["grad"], want_grad):
-        _check(ins[j].grad.asnumpy(), w, "%s d/d input %d" % (name, j))
+    mc.check_imperative(CASES[name], name)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_symbol_executor_matches_mxnet(name):
-    c = CASES[name]
-    xs = _inputs(c)
-    names = ["x%d" % j for j in range(len(xs))]
-    sym = getattr(mx.sym, c["op"])(*[mx.sym.var(n) for n in names], **c["attrs"])
-    assert len(sym.list_outputs()) == c["n_out"]
-    args = {n: _nd(x) for n, x in zip(names, xs)}
-    grads = {names[j]: mx.nd.zeros(xs[j].shape, dtype=xs[j].dtype) for j in c["grad"]}
-    req = {n: ("write" if n in grads else "null") for n in names}
-    ex = sym.bind(mx.cpu(), args, args_grad=grads, grad_req=req)
-    outs = ex.forward(is_train=bool(c["grad"]))
-    want_out, want_grad = _want(c)
-    for k, (o, w) in enumerate(zip(outs, want_out)):
-        _check(o.asnumpy(), w, "%s symbol output %d" % (name, k))
-    if c["grad"]:
-        ex.backward([_nd(h) for h in _heads(c)])
-        for j, w in zip(c["grad"], want_grad):
-            _check(ex.grad_dict[names[j]].asnumpy(), w, "%s symbol d/d input %d" % (name, j))
-
-
-class _OpBlock(mx.gluon.HybridBlock):
-    def __init__(self, op, attrs):
-        super().__init__()
-        self._op, self._attrs = op, attrs
-
-    def hybrid_forward(self, F, *xs):
-        return getattr(F, self._op)(*xs, **self._attrs)
+    mc.check_symbol(CASES[name], name)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_hybridized_block_matches_mxnet(name):
-    c = CASES[name]
-    net = _OpBlock(c["op"], c["attrs"])
-    net.hybridize()
-    want_out, want_grad = _want(c)
-    for _ in range(2):  # the first call builds the cached graph, the second reuses it
-        ins = [_nd(x) for x in _inputs(c)]
-        for j in c["grad"]:
-            ins[j].attach_grad()
-        with mx.autograd.record():
-            outs = _as_list(net(*ins))
-        if c["grad"]:
-            mx.autograd.backward(outs, [_nd(h) for h in _heads(c)])
-        for k, (o, w) in enumerate(zip(outs, want_out)):
-            _check(o.asnumpy(), w, "%s hybridized output %d" % (name, k))
-        for j, w in zip(c["grad"], want_grad):
-            _check(ins[j].grad.asnumpy(), w, "%s hybridized d/d input %d" % (name, j))
+    mc.check_hybridized(CASES[name], name)
 
 
 def test_fixture_covers_every_op():
@@ -142,12 +43,6 @@ def test_fixture_covers_every_op():
 
 
 # -- bad inputs ------------------------------------------------------------------------------------
-def _error(fn, *args, **kwargs):
-    with pytest.raises(PlaitError) as info:
-        r = fn(*args, **kwargs)
-        for o in _as_list(r):
-            o.wait_to_read()
-    return str(info.value)
 
 
 BAD = [
@@ -170,16 +65,16 @@ BAD = [
                          ids=["%s-%d" % (b[0], i) for i, b in enumerate(BAD)])
 def test_bad_input_errors_name_op_argument_and_shape(op, shapes, attrs, match):
     ins = [mx.nd.ones(s) for s in shapes]
-    msg = _error(getattr(mx.nd, op), *ins, **attrs)
+    msg = mc.error_of(getattr(mx.nd, op), *ins, **attrs)
     assert op in msg, msg
     for m in match:
         assert m in msg, "%r not in %s" % (m, msg)
 
 
 def test_bad_dtypes_are_rejected():
-    msg = _error(mx.nd.hard_sigmoid, mx.nd.ones((2,), dtype="int32"))
+    msg = mc.error_of(mx.nd.hard_sigmoid, mx.nd.ones((2,), dtype="int32"))
     assert "hard_sigmoid" in msg and "int32" in msg
-    msg = _error(mx.nd.add_n, mx.nd.ones((2,)), mx.nd.ones((2,), dtype="int32"))
+    msg = mc.error_of(mx.nd.add_n, mx.nd.ones((2,)), mx.nd.ones((2,), dtype="int32"))
     assert "add_n" in msg and "int32" in msg and "float32" in msg
 
 
@@ -196,13 +91,13 @@ def test_add_n_variadic_calls():
     r = np.random.default_rng(3)
     xs = [r.uniform(-1, 1, (2, 3)).astype(np.float32) for _ in range(4)]
     want = ((xs[0] + xs[1]) + xs[2]) + xs[3]
-    np.testing.assert_allclose(mx.nd.add_n(*map(_nd, xs)).asnumpy(), want, rtol=1e-6)
-    np.testing.assert_allclose(mx.nd.ElementWiseSum(*map(_nd, xs[:2])).asnumpy(),
+    np.testing.assert_allclose(mx.nd.add_n(*map(mc.nd, xs)).asnumpy(), want, rtol=1e-6)
+    np.testing.assert_allclose(mx.nd.ElementWiseSum(*map(mc.nd, xs[:2])).asnumpy(),
                                xs[0] + xs[1], rtol=1e-6)
     for fn in (mx.sym.add_n, mx.sym.ElementWiseSum):
         s = fn(*[mx.sym.var("v%d" % i) for i in range(4)])
         assert s.list_arguments() == ["v0", "v1", "v2", "v3"]
-        out = s.eval(ctx=mx.cpu(), **{"v%d" % i: _nd(x) for i, x in enumerate(xs)})[0]
+        out = s.eval(ctx=mx.cpu(), **{"v%d" % i: mc.nd(x) for i, x in enumerate(xs)})[0]
         np.testing.assert_allclose(out.asnumpy(), want, rtol=1e-6)
     # MXNet writes ElementWiseSum nodes under the op's own name, add_n
     node = json.loads(mx.sym.ElementWiseSum(mx.sym.var("a"), mx.sym.var("b")).tojson())["nodes"][2]
@@ -210,41 +105,32 @@ def test_add_n_variadic_calls():
     assert node["attrs"] == {"num_args": "2"}
 
 
-def _mxnet_json(op, name, n_in, attrs, n_out=1):
-    """A -symbol.json document laid out as MXNet 1.9.1 writes it."""
-    nodes = [{"op": "null", "name": "x%d" % i, "inputs": []} for i in range(n_in)]
-    nodes.append({"op": op, "name": name, "attrs": attrs,
-                  "inputs": [[i, 0, 0] for i in range(n_in)]})
-    return json.dumps({"nodes": nodes, "arg_nodes": list(range(n_in)),
-                       "node_row_ptr": list(range(n_in + 1)) + [n_in + 1 + n_out - 1],
-                       "heads": [[n_in, k, 0] for k in range(n_out)],
-                       "attrs": {"mxnet_version": ["int", 10901]}}, indent=2)
 
 
 @pytest.mark.parametrize("op", ["add_n", "ElementWiseSum"])
 def test_symbol_json_with_add_n_loads(op, tmp_path):
     path = tmp_path / "net-symbol.json"
-    path.write_text(_mxnet_json(op, "sum0", 3, {"num_args": "3"}))
+    path.write_text(mc.mxnet_json(op, "sum0", 3, {"num_args": "3"}))
     sym = mx.sym.load(str(path))
     assert sym.list_arguments() == ["x0", "x1", "x2"]
     assert sym.list_outputs() == ["sum0_output"]
     r = np.random.default_rng(4)
     xs = [r.uniform(-1, 1, (3, 2)).astype(np.float32) for _ in range(3)]
-    out = sym.eval(ctx=mx.cpu(), **{"x%d" % i: _nd(x) for i, x in enumerate(xs)})[0]
+    out = sym.eval(ctx=mx.cpu(), **{"x%d" % i: mc.nd(x) for i, x in enumerate(xs)})[0]
     np.testing.assert_allclose(out.asnumpy(), xs[0] + xs[1] + xs[2], rtol=1e-6)
     again = json.loads(sym.tojson())
     assert [n["op"] for n in again["nodes"]][-1] == "add_n"
 
 
 def test_symbol_json_with_moments_and_depth_to_space_loads():
-    sym = mx.sym.load_json(_mxnet_json("moments", "m", 1, {"axes": "(1,)", "keepdims": "True"},
+    sym = mx.sym.load_json(mc.mxnet_json("moments", "m", 1, {"axes": "(1,)", "keepdims": "True"},
                                        n_out=2))
     assert sym.list_outputs() == ["m_output0", "m_output1"]
     x = np.random.default_rng(5).uniform(-1, 1, (3, 4))
-    mean, var = sym.eval(ctx=mx.cpu(), x0=_nd(x))
+    mean, var = sym.eval(ctx=mx.cpu(), x0=mc.nd(x))
     np.testing.assert_allclose(mean.asnumpy(), x.mean(axis=1, keepdims=True), rtol=1e-12)
     np.testing.assert_allclose(var.asnumpy(), x.var(axis=1, keepdims=True), rtol=1e-12)
-    sym = mx.sym.load_json(_mxnet_json("depth_to_space", "d2s", 1, {"block_size": "2"}))
+    sym = mx.sym.load_json(mc.mxnet_json("depth_to_space", "d2s", 1, {"block_size": "2"}))
     assert sym.infer_shape(x0=(2, 8, 3, 1))[1] == [(2, 2, 6, 2)]
     with pytest.raises(PlaitError, match="num_args"):
-        mx.sym.load_json(_mxnet_json("add_n", "s", 2, {"num_args": "x"}))
+        mx.sym.load_json(mc.mxnet_json("add_n", "s", 2, {"num_args": "x"}))
