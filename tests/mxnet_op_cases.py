@@ -5,6 +5,7 @@ each case's outputs and input gradients, imperatively (mx.nd + autograd), throug
 the call with F = mx.nd, mx.sym or the block's F; the default resolves dotted op names
 (`linalg.gemm2`) and passes the case's attrs."""
 import json
+import os
 
 import numpy as np
 
@@ -14,8 +15,12 @@ F32_TOL = dict(rtol=1e-5, atol=1e-6)
 F64_TOL = dict(rtol=1e-12, atol=1e-12)
 
 
-def load_cases(path):
-    z = np.load(path, allow_pickle=False)
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "ops")
+
+
+def load_cases(file_name):
+    """The cases of tests/fixtures/ops/<file_name>."""
+    z = np.load(os.path.join(FIXTURES, file_name), allow_pickle=False)
     meta = json.loads(str(z["meta"]))
     cases = {}
     for name, m in meta.items():
@@ -147,3 +152,27 @@ def mxnet_json(op, name, n_in, attrs, n_out=1):
                        "node_row_ptr": list(range(n_in + 1)) + [n_in + 1 + n_out - 1],
                        "heads": [[n_in, k, 0] for k in range(n_out)],
                        "attrs": {"mxnet_version": ["int", 10901]}}, indent=2)
+
+
+def fixture_tests(cases, symbolic=None, call=default_call, **tol):
+    """The three test functions of a fixture file, to bind at a test module's top level:
+    imperative, symbol-executor and hybridized checks of every case (`symbolic`: the cases
+    that have a symbolic form, default all)."""
+    import pytest
+    names = sorted(cases)
+    symbolic = names if symbolic is None else symbolic
+
+    @pytest.mark.parametrize("name", names)
+    def test_imperative_matches_mxnet(name):
+        check_imperative(cases[name], name, call, **tol)
+
+    @pytest.mark.parametrize("name", symbolic)
+    def test_symbol_executor_matches_mxnet(name):
+        check_symbol(cases[name], name, call, **tol)
+
+    @pytest.mark.parametrize("name", symbolic)
+    def test_hybridized_block_matches_mxnet(name):
+        check_hybridized(cases[name], name, call, **tol)
+
+    return (test_imperative_matches_mxnet, test_symbol_executor_matches_mxnet,
+            test_hybridized_block_matches_mxnet)

@@ -11,3 +11,5 @@ from . import (image_ops, contrib_resize, contrib_syncbn,  # noqa: F401,E402  (i
 from . import misc_ops  # noqa: F401,E402  (add_n, hard_sigmoid, depth_to_space, moments, ...)
 from . import linalg_mx  # noqa: F401,E402  (MXNet's linalg_* ops: gemm, potrf, trsm, det, ...)
 from . import index_ops_mx  # noqa: F401,E402  (split_v2, batch_take, ravel, khatri_rao, ...)
+from . import contrib_box  # noqa: F401,E402  (_contrib_box_iou, _contrib_box_nms)
+from . import contrib_bipartite  # noqa: F401,E402  (_contrib_bipartite_matching)

@@ -5,7 +5,6 @@ index_ops_mx_hist.py, ndarray/extra_funcs.py, symbol/extra_funcs.py) against rea
 (tools/make_index_op_fixtures.py), checked imperatively (mx.nd + autograd), through mx.sym
 (bind, forward, backward) and through a hybridized HybridBlock; plus bad-input errors."""
 import json
-import os
 
 import numpy as np
 import pytest
@@ -13,10 +12,7 @@ import pytest
 import plait as mx
 import mxnet_op_cases as mc
 
-FIXTURE = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "fixtures", "ops",
-                       "index_ops_mxnet.npz")
-
-CASES = mc.load_cases(FIXTURE)
+CASES = mc.load_cases("index_ops_mxnet.npz")
 NAMES = sorted(CASES)
 # no symbolic form: numpy-computed histogram (MXNet: "null range" in symbol mode), moveaxis
 SYMBOLIC = [n for n in NAMES if CASES[n]["op"] != "moveaxis"
@@ -31,19 +27,8 @@ def _call(F, c, ins):
     return getattr(F, c["op"])(*ins, **attrs)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_imperative_matches_mxnet(name):
-    mc.check_imperative(CASES[name], name, call=_call)
-
-
-@pytest.mark.parametrize("name", SYMBOLIC)
-def test_symbol_executor_matches_mxnet(name):
-    mc.check_symbol(CASES[name], name, call=_call)
-
-
-@pytest.mark.parametrize("name", SYMBOLIC)
-def test_hybridized_block_matches_mxnet(name):
-    mc.check_hybridized(CASES[name], name, call=_call)
+(test_imperative_matches_mxnet, test_symbol_executor_matches_mxnet,
+ test_hybridized_block_matches_mxnet) = mc.fixture_tests(CASES, SYMBOLIC, _call)
 
 
 def test_fixture_covers_every_op():

@@ -5,7 +5,6 @@
 mx.sym.linalg namespaces; -symbol.json files holding `_linalg_*` nodes; and the error
 messages of bad inputs."""
 import json
-import os
 
 import numpy as np
 import pytest
@@ -14,30 +13,15 @@ import plait as mx
 import mxnet_op_cases as mc
 from plait.core.base import PlaitError
 
-FIXTURE = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "fixtures", "ops",
-                       "linalg_mxnet.npz")
-
-CASES = mc.load_cases(FIXTURE)
-NAMES = sorted(CASES)
+CASES = mc.load_cases("linalg_mxnet.npz")
 # LAPACK (MXNet) and NumPy's LAPACK may order operations differently
 TOL = dict(f32=dict(rtol=2e-4, atol=2e-5), f64=dict(rtol=1e-9, atol=1e-10))
 OPS = ["gemm", "gemm2", "potrf", "potri", "trmm", "trsm", "syrk", "sumlogdiag", "extractdiag",
        "makediag", "extracttrian", "maketrian", "inverse", "det", "slogdet"]
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_imperative_matches_mxnet(name):
-    mc.check_imperative(CASES[name], name, **TOL)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_symbol_executor_matches_mxnet(name):
-    mc.check_symbol(CASES[name], name, **TOL)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_hybridized_block_matches_mxnet(name):
-    mc.check_hybridized(CASES[name], name, **TOL)
+(test_imperative_matches_mxnet, test_symbol_executor_matches_mxnet,
+ test_hybridized_block_matches_mxnet) = mc.fixture_tests(CASES, **TOL)
 
 
 def test_fixture_covers_every_op():

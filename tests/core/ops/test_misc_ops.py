@@ -5,7 +5,6 @@ imperatively (mx.nd + autograd), through mx.sym (bind, forward, backward) and th
 hybridized HybridBlock; plus the error messages of bad inputs and MXNet -symbol.json files
 holding these ops."""
 import json
-import os
 
 import numpy as np
 import pytest
@@ -14,26 +13,11 @@ import plait as mx
 import mxnet_op_cases as mc
 from plait.core.base import PlaitError
 
-FIXTURE = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "fixtures", "ops",
-                       "misc_ops.npz")
-
-CASES = mc.load_cases(FIXTURE)
-NAMES = sorted(CASES)
+CASES = mc.load_cases("misc_ops.npz")
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_imperative_matches_mxnet(name):
-    mc.check_imperative(CASES[name], name)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_symbol_executor_matches_mxnet(name):
-    mc.check_symbol(CASES[name], name)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_hybridized_block_matches_mxnet(name):
-    mc.check_hybridized(CASES[name], name)
+(test_imperative_matches_mxnet, test_symbol_executor_matches_mxnet,
+ test_hybridized_block_matches_mxnet) = mc.fixture_tests(CASES)
 
 
 def test_fixture_covers_every_op():
