@@ -10,7 +10,6 @@ import numpy as np
 
 from ..core.base import MXNetError
 from ..ndarray import NDArray, zeros
-from .optimizer_rows import lazy_rows, update_rows
 
 __all__ = ["Optimizer", "Updater", "create", "get_updater", "register"]
 
@@ -205,6 +204,16 @@ class Optimizer:
         return zeros(weight.shape, weight.context, dtype=dtype or weight.dtype)
 
 
+def map_state(state, fn):
+    """fn applied to every NDArray of a (nested tuple/list) optimizer state, same nesting."""
+    if isinstance(state, NDArray):
+        return fn(state)
+    if isinstance(state, (tuple, list)):
+        out = [map_state(s, fn) for s in state]
+        return tuple(out) if isinstance(state, tuple) else out
+    return state
+
+
 register = Optimizer.register  # pylint: disable=invalid-name
 create = Optimizer.create_optimizer  # pylint: disable=invalid-name
 
@@ -263,12 +272,7 @@ class Updater:
 
     def sync_state_context(self, state, context):
         """Move a (nested) state to `context`."""
-        if isinstance(state, NDArray):
-            return state.as_in_context(context)
-        if isinstance(state, (tuple, list)):
-            synced = [self.sync_state_context(s, context) for s in state]
-            return tuple(synced) if isinstance(state, tuple) else synced
-        return state
+        return map_state(state, lambda a: a.as_in_context(context))
 
     def set_states(self, states):
         """Restore states from get_states()'s bytes (plait's non-pickle format)."""
@@ -292,3 +296,7 @@ def get_updater(optimizer):
         raise MXNetError("get_updater expects an mx.optimizer.Optimizer, got %s"
                          % type(optimizer).__name__)
     return Updater(optimizer)
+
+
+# after map_state, which optimizer_rows imports
+from .optimizer_rows import lazy_rows, update_rows  # noqa: E402

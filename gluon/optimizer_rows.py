@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import ndarray as nd
 from ..ndarray import NDArray
+from .optimizer_base import map_state
 
 
 def lazy_rows(optimizer, index):
@@ -21,15 +22,6 @@ def lazy_rows(optimizer, index):
         return False
     param = optimizer.param_dict.get(index)
     return param is not None and getattr(param, "_grad_stype", "default") == "row_sparse"
-
-
-def _map(state, fn):
-    if isinstance(state, NDArray):
-        return fn(state)
-    if isinstance(state, (tuple, list)):
-        out = [_map(s, fn) for s in state]
-        return tuple(out) if isinstance(state, tuple) else out
-    return state
 
 
 def _put(state, rows_state, rows):
@@ -55,7 +47,7 @@ def update_rows(optimizer, index, weight, grad, state):
     def take(a):
         return nd.take(a, picked, axis=0)
 
-    w_rows, s_rows = take(weight), _map(state, take)
+    w_rows, s_rows = take(weight), map_state(state, take)
     optimizer.update_multi_precision(index, w_rows, take(grad), s_rows)
     weight[rows] = w_rows
     _put(state, s_rows, rows)

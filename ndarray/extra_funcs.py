@@ -6,6 +6,7 @@ list) of split points; the nd version turns sections into explicit indices.  his
 an int `bins` and no `range` computes numpy.histogram on the host and returns both arrays as
 float32 NDArrays (counts included); `bins` must be an int or an NDArray.  moveaxis normalizes
 its axes as numpy does and raises ValueError for out-of-range ones."""
+import functools
 import numbers
 import warnings
 
@@ -16,6 +17,7 @@ from .api import make_op_function
 from .ndarray import NDArray
 
 
+@functools.lru_cache(maxsize=None)
 def _op(name):
     return make_op_function(registry.get(name), name)
 

@@ -3,6 +3,7 @@ defines them: split_v2 passes an int as `sections` (the op splits numpy.array_sp
 no divisibility check) and a tuple as explicit split points; histogram needs an int `bins`
 with a `range` (ValueError without: "null range is not supported in symbol mode") or a
 Symbol of edges.  MXNet has no mx.sym.moveaxis."""
+import functools
 import numbers
 
 from ..core.ops import registry
@@ -10,6 +11,7 @@ from .api import make_symbol_function
 from .symbol import Symbol
 
 
+@functools.lru_cache(maxsize=None)
 def _op(name):
     return make_symbol_function(registry.get(name), name)
 

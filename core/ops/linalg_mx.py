@@ -23,6 +23,7 @@ batch shapes must be equal; no broadcasting).  Semantics checked against MXNet 1
 import numpy as np
 
 from ..base import PlaitError, fail
+from . import sampling
 from .params import Param
 from .registry import BadSample, OpDef, Sample, register
 
@@ -53,7 +54,7 @@ def same_batch(names, shapes):
 
 
 def rand(shape, dtype, seed, lo=-1.0, hi=1.0):
-    return _R(seed).uniform(lo, hi, shape).astype(dtype)
+    return sampling.values(shape, dtype, lo, hi, seed)
 
 
 def spd(shape, dtype, seed):
