@@ -31,3 +31,4 @@ from .core import onnx  # noqa: F401,E402  (lazy: needs the optional onnx packag
 from . import contrib  # noqa: F401,E402
 from . import rnn  # noqa: F401,E402  (legacy mx.rnn cells)
 from . import context, util  # noqa: F401,E402  (mx.context, mx.util)
+from . import model  # noqa: F401,E402  (mx.model: load_checkpoint/save_checkpoint)
