@@ -247,7 +247,8 @@ void bn_train_forward(py::array x, py::array gamma, py::array beta, py::array ou
 // -- BatchNorm backward: dx, dgamma, dbeta --------------------------------------------------
 template <typename T>
 void bwd(const T* og, const T* x, const T* gamma, const T* mm, const T* mv, T* dx, T* dg,
-         T* db, double eps, bool fix_gamma, bool global, const Layout& L) {
+         T* db, T* mean_out, T* var_out, double eps, bool fix_gamma, bool global,
+         const Layout& L) {
   const double n = static_cast<double>(L.per_channel());
   parallel_for(L.c, channel_grain(L), [&](idx b, idx e) {
     for (idx c = b; c < e; ++c) {
@@ -270,7 +271,12 @@ void bwd(const T* og, const T* x, const T* gamma, const T* mm, const T* mv, T* d
         double sm[4] = {0, 0, 0, 0};  // d, d^2, og, og * d with d = x - mt
         for_chunks(L, c, [&](idx off, idx len) { chunk_bwd(x + off, og + off, len, mt, sm); });
         const double dm = std::isfinite(mt) ? sm[0] / n : 0.0;  // mean = mt + dm
-        const double inv = 1.0 / std::sqrt(clamp0(sm[1] - sm[0] * dm) / n + eps);
+        const double var = clamp0(sm[1] - sm[0] * dm) / n;
+        const double inv = 1.0 / std::sqrt(var + eps);
+        if (mean_out) {
+          mean_out[c] = static_cast<T>(mt + dm);
+          var_out[c] = static_cast<T>(var);
+        }
         s_og = sm[2];
         s_ogx = (sm[3] - sm[2] * dm) * inv;
         // dx = inv * g * (og - mean(og) - xhat * mean(og * xhat)), xhat = (x - mean) * inv,
@@ -292,7 +298,7 @@ void bwd(const T* og, const T* x, const T* gamma, const T* mm, const T* mv, T* d
 
 void bn_backward(py::array og, py::array x, py::array gamma, py::array mm, py::array mv,
                  py::array dx, py::array dg, py::array db, double eps, bool fix_gamma,
-                 bool global, int axis) {
+                 bool global, int axis, py::object mean_out, py::object var_out) {
   const char* op = "_backward_BatchNorm";
   const bool f32 = is_f32(x, op);
   Layout L = layout_of(op, x, axis);
@@ -307,16 +313,28 @@ void bn_backward(py::array og, py::array x, py::array gamma, py::array mm, py::a
   check_same_shape(op, "dx", dx, x);
   check_vec(op, "dgamma", dg, x, L.c, true);
   check_vec(op, "dbeta", db, x, L.c, true);
+  // the batch statistics the gradient used (not with use_global_stats): the caller's
+  // moving-average update, which MXNet does in BatchNorm's backward
+  const bool stats = !global && !mean_out.is_none();
+  py::array bm, bv;
+  if (stats) {
+    bm = py::reinterpret_borrow<py::array>(mean_out);
+    bv = py::reinterpret_borrow<py::array>(var_out);
+    check_vec(op, "mean_out", bm, x, L.c, true);
+    check_vec(op, "var_out", bv, x, L.c, true);
+  }
   auto run = [&](auto tag) {
     using T = decltype(tag);
     const T *po = cptr<T>(og), *px = cptr<T>(x), *pg = cptr<T>(gamma), *pm = cptr<T>(mm),
             *pv = cptr<T>(mv);
     T *pdx = mptr<T>(dx), *pdg = mptr<T>(dg), *pdb = mptr<T>(db);
+    T *pbm = stats ? mptr<T>(bm) : nullptr, *pbv = stats ? mptr<T>(bv) : nullptr;
     py::gil_scoped_release nogil;
     if (row_mode(L))
-      nn_rows::backward(po, px, pg, pm, pv, pdx, pdg, pdb, eps, fix_gamma, global, rows_of(L));
+      nn_rows::backward(po, px, pg, pm, pv, pdx, pdg, pdb, pbm, pbv, eps, fix_gamma, global,
+                        rows_of(L));
     else
-      bwd<T>(po, px, pg, pm, pv, pdx, pdg, pdb, eps, fix_gamma, global, L);
+      bwd<T>(po, px, pg, pm, pv, pdx, pdg, pdb, pbm, pbv, eps, fix_gamma, global, L);
   };
   if (f32) run(float()); else run(double());
 }
@@ -342,9 +360,10 @@ void register_kernels_nn(py::module_& m) {
   m.def("bn_backward", &bn_backward, py::arg("ograd"), py::arg("x"), py::arg("gamma"),
         py::arg("moving_mean"), py::arg("moving_var"), py::arg("dx"), py::arg("dgamma"),
         py::arg("dbeta"), py::arg("eps"), py::arg("fix_gamma"), py::arg("use_global_stats"),
-        py::arg("axis"),
+        py::arg("axis"), py::arg("mean_out") = py::none(), py::arg("var_out") = py::none(),
         "BatchNorm's gradients w.r.t. data, gamma, beta (batch stats recomputed from x, or "
-        "the moving ones when use_global_stats).");
+        "the moving ones when use_global_stats); with batch stats, also writes them to "
+        "mean_out/var_out (biased variance) when given.");
   m.def("relu_forward", &relu_forward, py::arg("x"), py::arg("out"),
         "out = max(x, 0) (nan stays nan); out may be x.");
   m.def("add_relu", &add_relu, py::arg("lhs"), py::arg("rhs"), py::arg("out"),

@@ -124,7 +124,8 @@ void train_forward(const T* x, const T* gamma, const T* beta, T* out, T* mean_ou
 // dx, dgamma, dbeta (see kernels_nn.cc's channel walk for the formulas).
 template <typename T>
 void backward(const T* og, const T* x, const T* gamma, const T* mm, const T* mv, T* dx,
-              T* dg, T* db, double eps, bool fix_gamma, bool global, const Shape& s) {
+              T* dg, T* db, T* mean_out, T* var_out, double eps, bool fix_gamma, bool global,
+              const Shape& s) {
   const idx W = s.width();
   const double n = static_cast<double>(s.outer * s.inner);
   std::vector<T> g(static_cast<size_t>(s.c));
@@ -168,6 +169,10 @@ void backward(const T* og, const T* x, const T* gamma, const T* mm, const T* mv,
     std::vector<T> A(s.c), B(s.c), C0(s.c), mt(s.c);
     for (idx c = 0; c < s.c; ++c) {
       const double inv = 1.0 / std::sqrt(t[c] / n + eps);
+      if (mean_out) {
+        mean_out[c] = static_cast<T>(mean[c]);
+        var_out[c] = static_cast<T>(t[c] / n);
+      }
       s_og[c] = t[s.c + c];
       s_ogx[c] = t[2 * s.c + c] * inv;
       A[c] = static_cast<T>(inv * g[c]);

@@ -37,12 +37,9 @@ class _CachedOpNode:
         ex = entry.ex
         if entry.token != self.token:
             # another forward ran on this executor since: redo ours to restore its state
-            with _ag.pause(train_mode=self.train):
-                aux = [a.copy() for a in ex.aux_arrays]  # keep running statistics as
-                entry.load_inputs(inputs[:entry.n_data])  # they are: updated once only
-                entry.run_forward(self.train)  # fresh outputs: the other call's stay
-                for src, dst in zip(aux, ex.aux_arrays):
-                    src.copyto(dst)
+            with _ag.pause(train_mode=self.train):  # (the forward leaves running
+                entry.load_inputs(inputs[:entry.n_data])  # statistics alone: BatchNorm
+                entry.run_forward(self.train)  # updates them in its backward, once)
             entry.token = self.token
         return entry.run_backward(list(out_grads), self.train)
 

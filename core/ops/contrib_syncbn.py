@@ -8,8 +8,8 @@ on channel axis 1 (the BatchNorm op's kernels, gradient and moving-statistics up
 reused through the registry).  For statistics over several processes, all-reduce them
 with mx.kv.  Differences from BatchNorm's outputs, as MXNet: output_mean_var gives the
 mean and the (biased) variance, not the inverse std; in inference those are the moving
-statistics (MXNet 1.9.1 leaves them unset there).  As plait's BatchNorm, the moving
-statistics are updated in the training forward (MXNet's CPU kernel: in the backward).
+statistics (MXNet 1.9.1 leaves them unset there).  As BatchNorm (and MXNet), the moving
+statistics are updated in the backward of a training-mode call.
 """
 import numpy as np
 

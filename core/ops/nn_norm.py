@@ -8,11 +8,12 @@ MXNet 1.9 semantics kept here (checked against MXNet 1.9.1):
   the moving stats.  output_mean_var=True adds two outputs: the mean used and the inverse std
   1/sqrt(var + eps) used, in both modes (MXNet's native CPU kernel; its MKLDNN float32 path
   returns moving_var itself in inference, which is not copied).
-- moving_mean/moving_var are updated in training as m = m*momentum + batch_stat*(1-momentum)
-  (biased variance).  MXNet's CPU kernel does this update in the backward pass (its cuDNN one
-  in the forward pass); plait does it in the forward pass, so after forward+backward the two
-  agree, but a training-mode forward without backward updates the stats here and not in
-  MXNet-on-CPU.
+- moving_mean/moving_var are updated as m = m*momentum + batch_stat*(1-momentum) (biased
+  variance) in the BACKWARD pass of a training-mode BatchNorm, as MXNet's CPU kernels do
+  (imperative autograd, hybridized blocks and executors alike): a training-mode forward
+  without backward (validation under autograd.record() or train_mode(), Monte-Carlo dropout)
+  leaves them alone.  bn_grad passes momentum to _backward_BatchNorm, which updates them
+  from the batch statistics it recomputes for the gradient anyway.
 - fix_gamma=True uses gamma = 1 and gives gamma a zero gradient.
 - LayerNorm's extra outputs are (mean, std) with the normalized axis kept as size 1;
   GroupNorm's gamma/beta have shape (num_groups,) (one scale per group, as in MXNet 1.x) and
@@ -148,10 +149,6 @@ def bn_forward(xp, a, ins, outs, relu=False):
     if len(outs) == 3:
         outs[1][...] = mean
         outs[2][...] = invstd
-    if train:  # aux states: written last, after every read of mm/mv above
-        m = a.momentum
-        mm[...] = mm * m + mean * (1 - m)
-        mv[...] = mv * m + var * (1 - m)
 
 
 def bn_reference(a, x, gamma, beta, mm, mv, train=False):
@@ -186,8 +183,10 @@ def bn_ref(a, *ins):
 def bn_grad(F, a, ins, outs, og):
     x, gamma, _, mm, mv = ins
     glob = bool(a.use_global_stats or not a.get("__is_train__", False))
+    # training: the moving stats are updated here, from the batch stats (MXNet's CPU order)
     dx, dg, db = F._backward_BatchNorm(og[0], x, gamma, mm, mv, eps=a.eps, fix_gamma=a.fix_gamma,
-                                       use_global_stats=glob, axis=a.axis)
+                                       use_global_stats=glob, axis=a.axis,
+                                       momentum=None if glob else a.momentum)
     return [dx, dg, db, None, None]
 
 
@@ -261,9 +260,13 @@ def _bn_bwd_shape(attrs, shapes):
 def _bn_bwd(xp, a, ins, outs):
     og, x, gamma, mm, mv = ins
     ax = a.axis % x.ndim
+    update = a.get("momentum") is not None and not a.use_global_stats
     if _native_ok(xp, x, og, gamma, mm, mv, *outs):
+        stats = (xp.empty_like(mm), xp.empty_like(mv)) if update else (None, None)
         native.kernels().bn_backward(og, x, gamma, mm, mv, outs[0], outs[1], outs[2], a.eps,
-                                     bool(a.fix_gamma), bool(a.use_global_stats), ax)
+                                     bool(a.fix_gamma), bool(a.use_global_stats), ax, *stats)
+        if update:
+            _update_moving(mm, mv, *stats, a.momentum)
         return
     c = x.shape[ax]
     bs = _bshape(x.ndim, ax, c)
@@ -279,6 +282,14 @@ def _bn_bwd(xp, a, ins, outs):
     if a.fix_gamma:
         dg = xp.zeros_like(gamma)
     outs[0][...], outs[1][...], outs[2][...] = dx, dg, db
+    if update:
+        _update_moving(mm, mv, x.mean(axis=red), x.var(axis=red), a.momentum)
+
+
+def _update_moving(mm, mv, mean, var, m):
+    """The moving averages, in place, from a training batch's mean and biased variance."""
+    mm[...] = mm * m + mean * (1 - m)
+    mv[...] = mv * m + var * (1 - m)
 
 
 def _bn_bwd_ref(a, og, x, gamma, mm, mv):
@@ -309,13 +320,16 @@ register(OpDef(
     params={"eps": _eps_param(1e-3), "fix_gamma": Param("bool", True, "gamma fixed to 1"),
             "use_global_stats": Param("bool", False, "the forward used the moving stats "
                                       "(inference, or use_global_stats)"),
-            "axis": Param("int", 1, "the channel axis")},
+            "axis": Param("int", 1, "the channel axis"),
+            "momentum": Param("float", None, "update moving_mean/moving_var with this momentum "
+                              "from the batch stats (training; None: leave them)")},
     infer_shape=_bn_bwd_shape, forward=_bn_bwd, dtypes=_FLOAT, test_dtypes=_FLOAT,
-    nondiff=True, inplace=[(0, 0)], reference=_bn_bwd_ref, samples=_bn_bwd_samples, tol=_BWD_TOL,
+    nondiff=True, mutates=(3, 4), inplace=[(0, 0)], reference=_bn_bwd_ref, samples=_bn_bwd_samples, tol=_BWD_TOL,
     bad_samples=lambda: [BadSample([np.ones((2, 4), np.float32), np.ones((2, 3), np.float32)]
                                    + [np.ones(3, np.float32)] * 3, match=("ograd", "(2, 4)"))],
     doc="Gradient of BatchNorm w.r.t. data, gamma and beta (batch statistics, or the moving "
-        "ones when use_global_stats)."))
+        "ones when use_global_stats); with momentum, also the training update of the moving "
+        "statistics, which MXNet does in BatchNorm's backward."))
 
 
 from . import nn_norm_layer  # noqa: E402,F401  (LayerNorm, InstanceNorm, GroupNorm)

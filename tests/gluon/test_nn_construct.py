@@ -151,7 +151,8 @@ def test_batchnorm_running_stats_follow_momentum():
     for _ in range(3):
         x = rng.randn(5, 2, 3).astype("float32")
         with mx.autograd.record():
-            layer(mx.nd.array(x))
+            y = layer(mx.nd.array(x))
+        y.backward()  # MXNet updates them in BatchNorm's backward
         mean = 0.7 * mean + 0.3 * x.mean(axis=(0, 2))
         var = 0.7 * var + 0.3 * x.var(axis=(0, 2))  # biased, as MXNet
     np.testing.assert_allclose(layer.running_mean.data().asnumpy(), mean, rtol=1e-5)
@@ -192,3 +193,26 @@ def test_concurrent_imperative_matches_hybrid():
     assert ya.shape == (2, 7)
     np.testing.assert_allclose(ya, yb)
     np.testing.assert_allclose(ya[:, :3], 4.0)
+
+
+@pytest.mark.parametrize("hybridize", [False, True])
+def test_batchnorm_running_stats_move_in_backward_only(hybridize):
+    """As MXNet 1.9.1 on CPU (checked there): a training-mode forward, or a recorded one
+    before its backward, leaves the running statistics alone; the backward updates them."""
+    x = np.random.RandomState(4).randn(4, 3, 5).astype("float32") + 3
+    layer = nn.BatchNorm(momentum=0.6)
+    layer.initialize()
+    if hybridize:
+        layer.hybridize()
+    with mx.autograd.train_mode():
+        layer(mx.nd.array(x)).wait_to_read()
+    with mx.autograd.record():
+        y = layer(mx.nd.array(x))
+        y.wait_to_read()
+    np.testing.assert_array_equal(layer.running_mean.data().asnumpy(), 0)
+    np.testing.assert_array_equal(layer.running_var.data().asnumpy(), 1)
+    y.backward()
+    np.testing.assert_allclose(layer.running_mean.data().asnumpy(),
+                               0.4 * x.mean(axis=(0, 2)), rtol=1e-5)
+    np.testing.assert_allclose(layer.running_var.data().asnumpy(),
+                               0.6 + 0.4 * x.var(axis=(0, 2)), rtol=1e-5)

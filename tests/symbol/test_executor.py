@@ -228,10 +228,12 @@ def test_batchnorm_aux_updated_in_training_only():
     ex.forward(is_train=False)
     np.testing.assert_array_equal(ex.aux_dict["mm"].asnumpy(), 0)
     out = ex.forward(is_train=True)[0].asnumpy()
-    mean = x.mean(axis=(0, 2))
-    np.testing.assert_allclose(ex.aux_dict["mm"].asnumpy(), 0.1 * mean, rtol=1e-5, atol=1e-7)
+    mean, var = x.mean(axis=(0, 2)), x.var(axis=(0, 2))
+    np.testing.assert_array_equal(ex.aux_dict["mm"].asnumpy(), 0)  # MXNet: in the backward
     np.testing.assert_allclose(out.mean(axis=(0, 2)), 0, atol=1e-5)
     ex.backward(mx.nd.ones((4, 3, 2)))
+    np.testing.assert_allclose(ex.aux_dict["mm"].asnumpy(), 0.1 * mean, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(ex.aux_dict["mv"].asnumpy(), 0.9 + 0.1 * var, rtol=1e-5)
     # eager autograd reference for the gradient (fresh moving stats)
     nd = {k: mx.nd.array(a.asnumpy()) for k, a in args.items()}
     for a in nd.values():

@@ -34,12 +34,17 @@ def test_reproduces_mxnet_outputs(net):
         np.testing.assert_allclose(o.asnumpy(), io["out:%d" % i], rtol=1e-5, atol=1e-5)
 
 
-def test_training_mode_batchnorm_uses_batch_stats_and_updates_aux_in_place():
+def test_training_mode_batchnorm_uses_batch_stats_and_updates_aux_in_backward():
     graph, values, io = _load("resnet18thin")
     name = "resnetv10_batchnorm0_running_mean"
     before = values[name].asnumpy().copy()
-    outs = eval_graph(graph, values, is_train=True)
+    x = values["data"]
+    x.attach_grad()
+    with mx.autograd.record():
+        outs = eval_graph(graph, values, is_train=True)
     np.testing.assert_allclose(outs[0].asnumpy(), io["train_out:0"], rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(values[name].asnumpy(), before)  # MXNet: not in forward
+    outs[0].backward()
     assert not np.allclose(values[name].asnumpy(), before)  # eager: updated in place
     assert not mx.autograd.is_training()                     # training flag restored
     # inference again with the updated stats differs from the first inference

@@ -49,25 +49,42 @@ def _bn_inputs(seed=0):
             r.uniform(-1, 1, 2), r.uniform(0.5, 1.5, 2)]
 
 
-def test_batchnorm_moving_stats_only_in_training():
+@pytest.mark.parametrize("shape_axis", [((3, 2, 2), 1), ((3, 2), 1), ((3, 3, 2), -1)])
+def test_batchnorm_moving_stats_only_in_training_backward(shape_axis):
+    """MXNet 1.9.1 (CPU) updates the moving stats in BatchNorm's backward: not in inference,
+    not with use_global_stats, not in a training forward alone (checked in MXNet: a
+    train_mode forward, or a recorded one before backward, leaves them as they were)."""
+    shape, axis = shape_axis
     ins = _bn_inputs()
+    ins[0] = np.random.default_rng(5).uniform(-2, 2, shape)
     nds = [mx.nd.array(x, dtype="float64") for x in ins]
-    mx.nd.BatchNorm(*nds).wait_to_read()                     # predict mode
+    mx.nd.BatchNorm(*nds, axis=axis).wait_to_read()                     # predict mode
     with mx.autograd.predict_mode():
-        mx.nd.BatchNorm(*nds).wait_to_read()
-    np.testing.assert_array_equal(nds[3].asnumpy(), ins[3])
-    np.testing.assert_array_equal(nds[4].asnumpy(), ins[4])
+        mx.nd.BatchNorm(*nds, axis=axis).wait_to_read()
     with mx.autograd.train_mode():
-        mx.nd.BatchNorm(*nds, use_global_stats=True).wait_to_read()
-    np.testing.assert_array_equal(nds[3].asnumpy(), ins[3])
-    with mx.autograd.train_mode():
-        out = mx.nd.BatchNorm(*nds, momentum=0.7).asnumpy()
-    x = ins[0]
-    mean, var = x.mean(axis=(0, 2)), x.var(axis=(0, 2))
+        mx.nd.BatchNorm(*nds, use_global_stats=True, axis=axis).wait_to_read()
+        out = mx.nd.BatchNorm(*nds, momentum=0.7, axis=axis).asnumpy()
+    nds[0].attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.BatchNorm(*nds, momentum=0.7, axis=axis)
+        y.wait_to_read()
+        np.testing.assert_array_equal(nds[3].asnumpy(), ins[3])
+        np.testing.assert_array_equal(nds[4].asnumpy(), ins[4])
+    y.backward()
+    x = np.moveaxis(ins[0], axis, -1).reshape(-1, 2)
+    mean, var = x.mean(axis=0), x.var(axis=0)
     np.testing.assert_allclose(nds[3].asnumpy(), ins[3] * 0.7 + mean * 0.3, rtol=1e-12)
     np.testing.assert_allclose(nds[4].asnumpy(), ins[4] * 0.7 + var * 0.3, rtol=1e-12)
-    want = (x - mean[None, :, None]) / np.sqrt(var[None, :, None] + 1e-3) + ins[2][None, :, None]
+    bs = [1] * len(shape)
+    bs[axis] = 2
+    want = ((ins[0] - mean.reshape(bs)) / np.sqrt(var.reshape(bs) + 1e-3)
+            + ins[2].reshape(bs))
     np.testing.assert_allclose(out, want, rtol=1e-10)
+    with mx.autograd.record():  # use_global_stats: the backward leaves them too
+        y = mx.nd.BatchNorm(*nds, use_global_stats=True, axis=axis)
+    before = nds[3].asnumpy()
+    y.backward()
+    np.testing.assert_array_equal(nds[3].asnumpy(), before)
 
 
 @pytest.mark.parametrize("fix_gamma", [True, False])

@@ -66,12 +66,16 @@ def test_op_outputs_mean_and_variance():
     x = np.random.RandomState(2).randn(3, 2, 4).astype(np.float64)
     ones, zeros = mx.nd.ones(2, dtype="float64"), mx.nd.zeros(2, dtype="float64")
     mm, mv = mx.nd.zeros(2, dtype="float64"), mx.nd.ones(2, dtype="float64")
+    data = mx.nd.array(x, dtype="float64")
+    data.attach_grad()
     with mx.autograd.record():
-        out, mean, var = mx.nd.contrib.SyncBatchNorm(mx.nd.array(x, dtype="float64"), ones,
+        out, mean, var = mx.nd.contrib.SyncBatchNorm(data, ones,
                                                      zeros, mm, mv, key="k",
                                                      output_mean_var=True, momentum=0.25)
     np.testing.assert_allclose(mean.asnumpy(), x.mean(axis=(0, 2)), rtol=1e-12)
     np.testing.assert_allclose(var.asnumpy(), x.var(axis=(0, 2)), rtol=1e-12)
+    np.testing.assert_array_equal(mm.asnumpy(), 0)  # the moving stats move in the backward
+    out.backward()
     np.testing.assert_allclose(mm.asnumpy(), 0.75 * x.mean(axis=(0, 2)), rtol=1e-12)
     np.testing.assert_allclose(mv.asnumpy(), 0.25 + 0.75 * x.var(axis=(0, 2)), rtol=1e-12)
     with pytest.raises(mx.PlaitError, match="key"):
