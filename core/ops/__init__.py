@@ -13,3 +13,5 @@ from . import linalg_mx  # noqa: F401,E402  (MXNet's linalg_* ops: gemm, potrf, 
 from . import index_ops_mx  # noqa: F401,E402  (split_v2, batch_take, ravel, khatri_rao, ...)
 from . import contrib_box  # noqa: F401,E402  (_contrib_box_iou, _contrib_box_nms)
 from . import contrib_bipartite  # noqa: F401,E402  (_contrib_bipartite_matching)
+from . import contrib_roi  # noqa: F401,E402  (_contrib_ROIAlign, ROIPooling)
+from . import contrib_multibox, contrib_boxcoder  # noqa: F401,E402  (MultiBox*, box_encode/decode)
