@@ -176,3 +176,20 @@ def fixture_tests(cases, symbolic=None, call=default_call, **tol):
 
     return (test_imperative_matches_mxnet, test_symbol_executor_matches_mxnet,
             test_hybridized_block_matches_mxnet)
+
+
+def bad_input_test(bad, namespace="nd"):
+    """A test function over `bad`: rows (op, input shapes, attrs, substrings) where op is
+    resolved in mx.<namespace> (dotted names allowed); the float32 ones-inputs must raise an
+    error naming the op (its last dotted part) and containing every substring."""
+    import pytest
+
+    @pytest.mark.parametrize("op,shapes,attrs,match", bad,
+                             ids=[b[0] + "-" + str(i) for i, b in enumerate(bad)])
+    def test_bad_inputs_name_op_argument_and_shape(op, shapes, attrs, match):
+        fn = resolve(resolve(mx, namespace), op)
+        msg = error_of(fn, *[mx.nd.ones(s, dtype="float32") for s in shapes], **attrs)
+        assert op.split(".")[-1] in msg, msg
+        for m in match:
+            assert m in msg, (m, msg)
+    return test_bad_inputs_name_op_argument_and_shape

@@ -12,6 +12,7 @@ the matched column or -1; column marker: the matched row or -1.  The gradient is
 import numpy as np
 
 from ..base import fail
+from .contrib_box import host
 from .params import Param
 from .registry import BadSample, OpDef, Sample, register
 from .sampling import values
@@ -45,7 +46,7 @@ def _match_one(s, a):
 
 def _bm_compute(xp, a, x):
     n, m = x.shape[-2:]
-    x3 = np.asarray(x.get() if hasattr(x, "get") else x).reshape(-1, n, m)
+    x3 = host(x).reshape(-1, n, m)
     r = np.empty((x3.shape[0], n), x3.dtype)
     c = np.empty((x3.shape[0], m), x3.dtype)
     for b in range(x3.shape[0]):

@@ -30,6 +30,12 @@ _FMT_PARAM = Param("str", "corner", choices=_FORMATS, doc="Box encoding: 'corner
                    "ymin, xmax, ymax], 'center' is [x, y, width, height].")
 
 
+def host(x):
+    """x's values as a NumPy array (a CuPy array is fetched): for the box, roi and matching
+    kernels whose greedy steps run on the host."""
+    return np.asarray(x.get() if hasattr(x, "get") else x)
+
+
 def _sides(xp, b, fmt):
     """(left, top, right, bottom, area) of boxes b (..., 4), as MXNet computes them."""
     x, y, z, w = b[..., 0], b[..., 1], b[..., 2], b[..., 3]

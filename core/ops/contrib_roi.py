@@ -25,6 +25,7 @@ import numpy as np
 
 from ..base import PlaitError, fail
 from .index_utils import scatter_add
+from .contrib_box import host  # noqa: F401  (also for the modules importing it from here)
 from .params import Param
 from .registry import BadSample, OpDef, register
 
@@ -53,11 +54,6 @@ def check_roi_shapes(shapes):
         fail("rois", "must have shape (num_rois, 5) rows [batch_index, x1, y1, x2, y2], got "
              "shape %s", r)
     return d, r
-
-
-def host(x):
-    """A NumPy copy of x (CuPy arrays are fetched)."""
-    return np.asarray(x.get() if hasattr(x, "get") else x)
 
 
 def rois_error(op, msg, *fmt):
@@ -231,24 +227,31 @@ register(OpDef(
         "when position_sensitive).  See core/ops/contrib_roi.py for MXNet's details."))
 
 
-def _align_bwd_shape(a, shapes):
-    check_roi_shapes(shapes[1:])
-    want = tuple(_align_shape(a, shapes[1:])[0])
-    if tuple(shapes[0]) != want:
-        fail("ograd", "shape %s does not match the output shape %s", tuple(shapes[0]), want)
-    return [tuple(shapes[1])]
+def backward_shape(forward_shape):
+    """The shape rule of a backward op (ograd, data, rois) -> data's shape, given its
+    forward's rule: ograd must have the forward's output shape."""
+    def rule(a, shapes):
+        want = tuple(forward_shape(a, shapes[1:])[0])
+        if tuple(shapes[0]) != want:
+            fail("ograd", "shape %s does not match the output shape %s", tuple(shapes[0]),
+                 want)
+        return [tuple(shapes[1])]
+    return rule
+
+
+def backward_bad_samples():
+    """A wrong ograd shape, for either backward op (pooled 2x2 over 3 rois)."""
+    return [BadSample([np.ones((2, 3, 2, 2), np.float32), np.ones((1, 3, 5, 5), np.float32),
+                       np.ones((3, 5), np.float32)],
+                      {"pooled_size": (2, 2), "spatial_scale": 1.0},
+                      match=("ograd", "(2, 3, 2, 2)", "(3, 3, 2, 2)"))]
 
 
 register(OpDef(
     "_backward_ROIAlign", inputs=("ograd", "data", "rois"), params=_ALIGN_PARAMS,
-    infer_shape=_align_bwd_shape, infer_type=lambda a, t: [t[1]], forward=_align_bwd,
-    dtypes="float", nondiff=True, reference=ref.align_bwd_ref,
-    samples=ref.align_bwd_samples,
-    bad_samples=lambda: [BadSample([np.ones((2, 3, 2, 2), np.float32),
-                                    np.ones((1, 3, 5, 5), np.float32),
-                                    np.ones((3, 5), np.float32)],
-                                   {"pooled_size": (2, 2), "spatial_scale": 1.0},
-                                   match=("ograd", "(2, 3, 2, 2)", "(3, 3, 2, 2)"))],
+    infer_shape=backward_shape(_align_shape), infer_type=lambda a, t: [t[1]],
+    forward=_align_bwd, dtypes="float", nondiff=True, reference=ref.align_bwd_ref,
+    samples=ref.align_bwd_samples, bad_samples=backward_bad_samples,
     doc="Gradient of _contrib_ROIAlign w.r.t. its data (data is read for its shape)."))
 
 from . import contrib_roi_pool  # noqa: F401,E402  (ROIPooling)

@@ -18,11 +18,11 @@ As MXNet 1.9.1 computes it (checked with tools/make_roi_fixtures.py):
 """
 import numpy as np
 
-from ..base import fail
 from .index_utils import scatter_add
-from .contrib_roi import POOLED, SCALE, batch_indices, check_roi_shapes, host
+from .contrib_roi import (POOLED, SCALE, backward_bad_samples, backward_shape, batch_indices,
+                          check_roi_shapes, host)
 from . import contrib_roi_ref as ref
-from .registry import BadSample, OpDef, register
+from .registry import OpDef, register
 
 _PARAMS = {"pooled_size": POOLED, "spatial_scale": SCALE}
 
@@ -121,21 +121,10 @@ register(OpDef(
         "0.  See core/ops/contrib_roi_pool.py for MXNet's rounding."))
 
 
-def _bwd_shape(a, shapes):
-    want = tuple(_shape(a, shapes[1:])[0])
-    if tuple(shapes[0]) != want:
-        fail("ograd", "shape %s does not match the output shape %s", tuple(shapes[0]), want)
-    return [tuple(shapes[1])]
-
-
 register(OpDef(
     "_backward_ROIPooling", inputs=("ograd", "data", "rois"), params=_PARAMS,
-    infer_shape=_bwd_shape, infer_type=lambda a, t: [t[1]], forward=_bwd, dtypes="float",
-    nondiff=True, reference=ref.pool_bwd_ref, samples=ref.pool_bwd_samples,
-    bad_samples=lambda: [BadSample([np.ones((2, 3, 2, 2), np.float32),
-                                    np.ones((1, 3, 5, 5), np.float32),
-                                    np.ones((3, 5), np.float32)],
-                                   {"pooled_size": (2, 2), "spatial_scale": 1.0},
-                                   match=("ograd", "(2, 3, 2, 2)", "(3, 3, 2, 2)"))],
+    infer_shape=backward_shape(_shape), infer_type=lambda a, t: [t[1]], forward=_bwd,
+    dtypes="float", nondiff=True, reference=ref.pool_bwd_ref, samples=ref.pool_bwd_samples,
+    bad_samples=backward_bad_samples,
     doc="Gradient of ROIPooling w.r.t. its data: each bin's gradient to its argmax (data "
         "is read to recompute the argmax)."))

@@ -97,13 +97,7 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("op,shapes,attrs,match", BAD, ids=[b[0] + "-" + str(i)
-                                                             for i, b in enumerate(BAD)])
-def test_bad_inputs_name_op_argument_and_shape(op, shapes, attrs, match):
-    msg = mc.error_of(getattr(mx.nd.contrib, op), *[_f32(s) for s in shapes], **attrs)
-    assert op in msg, msg
-    for m in match:
-        assert m in msg, (m, msg)
+test_bad_inputs_name_op_argument_and_shape = mc.bad_input_test(BAD, "nd.contrib")
 
 
 def test_bad_label_padding_is_an_error_as_in_mxnet():
