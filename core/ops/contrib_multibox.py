@@ -25,7 +25,7 @@ input's gradient is zero.  Checked against MXNet 1.9.1 (tools/make_multibox_fixt
 import numpy as np
 
 from ..base import fail
-from .contrib_box import host  # noqa: F401  (also for the modules importing it from here)
+from .contrib_box import host
 from .params import Param
 from .registry import BadSample, OpDef, Sample, register
 

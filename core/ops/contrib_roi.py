@@ -25,7 +25,7 @@ import numpy as np
 
 from ..base import PlaitError, fail
 from .index_utils import scatter_add
-from .contrib_box import host  # noqa: F401  (also for the modules importing it from here)
+from .contrib_box import host
 from .params import Param
 from .registry import BadSample, OpDef, register
 
