@@ -34,7 +34,6 @@ class _CachedOpNode:
 
     def gradient(self, F, attrs, inputs, outputs, out_grads):
         entry = self.entry
-        ex = entry.ex
         if entry.token != self.token:
             # another forward ran on this executor since: redo ours to restore its state
             with _ag.pause(train_mode=self.train):  # (the forward leaves running

@@ -48,7 +48,7 @@ def _forward(xp, a, ins, outs):
     x = ins[0]
     if len(outs) == 3 and train:
         red = (0,) + tuple(range(2, x.ndim))
-        var = x.var(axis=red)  # before the moving stats change; BatchNorm gives 1/std
+        var = x.var(axis=red)  # the variance itself: BatchNorm's output is 1/std
         _BN.forward(xp, _bn_attrs(a), ins, outs)
         outs[2][...] = var
     elif len(outs) == 3:

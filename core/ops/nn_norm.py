@@ -324,7 +324,8 @@ register(OpDef(
             "momentum": Param("float", None, "update moving_mean/moving_var with this momentum "
                               "from the batch stats (training; None: leave them)")},
     infer_shape=_bn_bwd_shape, forward=_bn_bwd, dtypes=_FLOAT, test_dtypes=_FLOAT,
-    nondiff=True, mutates=(3, 4), inplace=[(0, 0)], reference=_bn_bwd_ref, samples=_bn_bwd_samples, tol=_BWD_TOL,
+    nondiff=True, mutates=(3, 4), inplace=[(0, 0)], reference=_bn_bwd_ref,
+    samples=_bn_bwd_samples, tol=_BWD_TOL,
     bad_samples=lambda: [BadSample([np.ones((2, 4), np.float32), np.ones((2, 3), np.float32)]
                                    + [np.ones(3, np.float32)] * 3, match=("ograd", "(2, 4)"))],
     doc="Gradient of BatchNorm w.r.t. data, gamma and beta (batch statistics, or the moving "
